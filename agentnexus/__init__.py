@@ -1,0 +1,5 @@
+"""AgentNexus: the Django project package (settings, URLs, ASGI, Celery)."""
+
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,18 @@
+"""Versioned REST API: /api/v1/."""
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from marketplace.api.views import AgentReviewsApi, AgentViewSet, CategoryListApi, CurrentUserApi
+
+router = SimpleRouter()
+router.register("agents", AgentViewSet, basename="agent")
+
+app_name = "api"
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("agents/<slug:slug>/reviews/", AgentReviewsApi.as_view(), name="agent-reviews"),
+    path("categories/", CategoryListApi.as_view(), name="categories"),
+    path("me/", CurrentUserApi.as_view(), name="me"),
+]

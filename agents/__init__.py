@@ -1,0 +1,1 @@
+"""Developer submissions: manifests, build/scan/smoke-test pipeline (issue 7)."""

@@ -1,0 +1,1 @@
+"""Compliance: geo-fencing and KYC gates (issue 6)."""

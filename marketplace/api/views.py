@@ -1,0 +1,98 @@
+"""Catalog API (read-only catalogue plus review creation). Logic lives in selectors/services."""
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from marketplace import selectors
+from marketplace.api.serializers import (
+    AgentDetailOutputSerializer,
+    AgentListOutputSerializer,
+    CatalogQueryInputSerializer,
+    CategoryOutputSerializer,
+    CurrentUserOutputSerializer,
+    ReviewCreateInputSerializer,
+    ReviewOutputSerializer,
+)
+from marketplace.models import Agent
+from marketplace.services import review_create
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Search the catalog",
+        parameters=[CatalogQueryInputSerializer],
+        responses=AgentListOutputSerializer(many=True),
+    ),
+    retrieve=extend_schema(summary="An agent with its current version", responses=AgentDetailOutputSerializer),
+)
+class AgentViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_field = "slug"
+    queryset = Agent.objects.none()
+    serializer_class = AgentListOutputSerializer
+
+    def get_queryset(self):
+        params = CatalogQueryInputSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return selectors.agent_search(query=params.to_query())
+
+    def retrieve(self, request: Request, slug: str | None = None) -> Response:
+        agent = selectors.agent_get(slug=slug or "")
+        if agent is None:
+            raise Http404
+        return Response(AgentDetailOutputSerializer(agent, context={"request": request}).data)
+
+
+@extend_schema(summary="Categories with their number of listed agents")
+class CategoryListApi(GenericAPIView):
+    serializer_class = CategoryOutputSerializer
+    pagination_class = None
+
+    def get(self, request: Request) -> Response:
+        categories = selectors.category_list_with_counts()
+        return Response(CategoryOutputSerializer(categories, many=True).data)
+
+
+class AgentReviewsApi(mixins.ListModelMixin, GenericAPIView):
+    serializer_class = ReviewOutputSerializer
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    def _agent(self) -> Agent:
+        agent = selectors.agent_get(slug=self.kwargs["slug"])
+        if agent is None:
+            raise Http404
+        return agent
+
+    def get_queryset(self):
+        return selectors.agent_reviews(agent=self._agent())
+
+    @extend_schema(summary="Reviews of an agent, newest first")
+    def get(self, request: Request, slug: str) -> Response:
+        return self.list(request)
+
+    @extend_schema(
+        summary="Review an agent (one review per user)",
+        request=ReviewCreateInputSerializer,
+        responses={201: ReviewOutputSerializer},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        agent = self._agent()
+        data = ReviewCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = review_create(agent=agent, author=request.user, **data.validated_data)
+        return Response(ReviewOutputSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(summary="The signed-in user", responses=CurrentUserOutputSerializer)
+class CurrentUserApi(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return Response(CurrentUserOutputSerializer(request.user).data)
+
+
+__all__ = ["AgentViewSet", "AgentReviewsApi", "CategoryListApi", "CurrentUserApi"]

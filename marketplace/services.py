@@ -1,0 +1,177 @@
+"""Catalog services: listing agents, publishing versions, and reviews."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Avg, Count
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from accounts.models import DeveloperProfile, User
+from agentnexus.core.errors import ApplicationError, ConflictError, PermissionDeniedError
+from marketplace.models import Agent, AgentVersion, Category, Review
+
+
+def _raise_validation(exc: ValidationError, message: str) -> None:
+    fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    raise ApplicationError(message, code="validation_error", fields=fields) from exc
+
+
+def _check_schema(schema: Any, field: str) -> None:
+    if not isinstance(schema, dict):
+        raise ApplicationError(
+            f"{field} must be a JSON object.", code="validation_error", fields={field: ["Must be a JSON object."]}
+        )
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        path = "/".join(str(p) for p in exc.path) or "(root)"
+        problem = f"Not a valid JSON Schema at {path}: {exc.message}"
+        raise ApplicationError(problem, code="validation_error", fields={field: [problem]}) from exc
+
+
+@transaction.atomic
+def agent_create(
+    *,
+    developer: DeveloperProfile,
+    slug: str,
+    name: str,
+    summary: str,
+    description: str,
+    category: Category,
+    tags: list[str] | None = None,
+    featured: bool = False,
+) -> Agent:
+    agent = Agent(
+        developer=developer,
+        slug=slug,
+        name=name,
+        summary=summary,
+        description=description,
+        category=category,
+        tags=sorted({tag.strip().lower() for tag in tags or [] if tag.strip()}),
+        featured=featured,
+    )
+    try:
+        agent.full_clean(exclude=["current_version"])
+    except ValidationError as exc:
+        _raise_validation(exc, "The agent is not valid.")
+    agent.save()
+    return agent
+
+
+@transaction.atomic
+def agent_version_create(
+    *,
+    agent: Agent,
+    version: str,
+    image_ref: str,
+    input_schema: dict,
+    output_schema: dict,
+    example_input: dict | None = None,
+    memory_mb: int = 512,
+    cpus: Decimal = Decimal("1"),
+    timeout_seconds: int = 300,
+    price: Decimal,
+    currency: str = "USDC",
+    changelog: str = "",
+    make_current: bool = True,
+) -> AgentVersion:
+    """Add an immutable version; by default the agent's page switches to it."""
+    _check_schema(input_schema, "input_schema")
+    _check_schema(output_schema, "output_schema")
+    if example_input is not None:
+        errors = sorted(Draft202012Validator(input_schema).iter_errors(example_input), key=str)
+        if errors:
+            problem = f"The example input does not match the input schema: {errors[0].message}"
+            raise ApplicationError(problem, code="validation_error", fields={"example_input": [problem]})
+    agent_version = AgentVersion(
+        agent=agent,
+        version=version,
+        image_ref=image_ref,
+        input_schema=input_schema,
+        output_schema=output_schema,
+        example_input=example_input or {},
+        memory_mb=memory_mb,
+        cpus=cpus,
+        timeout_seconds=timeout_seconds,
+        price=price,
+        currency=currency,
+        changelog=changelog,
+    )
+    try:
+        agent_version.full_clean()
+    except ValidationError as exc:
+        _raise_validation(exc, "The agent version is not valid.")
+    agent_version.save()
+    if make_current:
+        Agent.objects.filter(pk=agent.pk).update(current_version=agent_version)
+        agent.current_version = agent_version
+    return agent_version
+
+
+def _agent_rating_refresh(*, agent_id: int) -> None:
+    """Recompute the denormalised rating. Callers hold the agent row lock."""
+    figures = Review.objects.filter(agent_id=agent_id).aggregate(avg=Avg("rating"), count=Count("id"))
+    avg = Decimal(figures["avg"] or 0).quantize(Decimal("0.01"))
+    Agent.objects.filter(pk=agent_id).update(rating_avg=avg, rating_count=figures["count"])
+
+
+def _lock_agent(agent: Agent) -> Agent:
+    return Agent.objects.select_for_update().only("id", "developer_id").get(pk=agent.pk)
+
+
+def _clean_review(rating: int, body: str) -> str:
+    fields: dict[str, list[str]] = {}
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        fields["rating"] = ["Choose a rating from 1 to 5 stars."]
+    body = (body or "").strip()
+    if len(body) < 3:
+        fields["body"] = ["Write a few words about your experience (at least 3 characters)."]
+    elif len(body) > 2000:
+        fields["body"] = ["Keep the review under 2,000 characters."]
+    if fields:
+        first = next(iter(fields.values()))[0]
+        raise ApplicationError(first, code="validation_error", fields=fields)
+    return body
+
+
+@transaction.atomic
+def review_create(*, agent: Agent, author: User, rating: int, body: str) -> Review:
+    body = _clean_review(rating, body)
+    locked = _lock_agent(agent)
+    if locked.developer.user_id == author.pk:
+        raise PermissionDeniedError("You cannot review your own agent.")
+    if Review.objects.filter(agent=locked, author=author).exists():
+        raise ConflictError(
+            "You have already reviewed this agent; edit your review instead.",
+            fields={"non_field_errors": ["You have already reviewed this agent."]},
+        )
+    review = Review.objects.create(agent=locked, author=author, rating=rating, body=body)
+    _agent_rating_refresh(agent_id=locked.pk)
+    return review
+
+
+@transaction.atomic
+def review_update(*, review: Review, author: User, rating: int, body: str) -> Review:
+    if review.author_id != author.pk:
+        raise PermissionDeniedError("You can only edit your own review.")
+    body = _clean_review(rating, body)
+    _lock_agent(review.agent)
+    review.rating = rating
+    review.body = body
+    review.save(update_fields=["rating", "body", "updated_at"])
+    _agent_rating_refresh(agent_id=review.agent_id)
+    return review
+
+
+@transaction.atomic
+def review_delete(*, review: Review, author: User) -> None:
+    if review.author_id != author.pk:
+        raise PermissionDeniedError("You can only delete your own review.")
+    _lock_agent(review.agent)
+    agent_id = review.agent_id
+    review.delete()
+    _agent_rating_refresh(agent_id=agent_id)

@@ -1,0 +1,1 @@
+"""Runtime: runs in locked-down containers, streamed live (issue 4)."""

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# `make run`: migrate, collect static files, seed the demo data, then run Redis (unless REDIS_URL is
+# set), a Celery worker, Celery beat and the ASGI server side by side. Every output line carries
+# the name of the process that wrote it. Ctrl-C (or any one process exiting) stops them all.
+#
+# Environment: AGENTNEXUS_PORT (default 8000), LOCAL_REDIS_PORT (default 6379), REDIS_URL,
+# DATABASE_URL, DJANGO_SETTINGS_MODULE (default agentnexus.settings.local).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+BIN="$ROOT/.venv/bin"
+HOST=127.0.0.1
+PORT="${AGENTNEXUS_PORT:-8000}"
+URL="http://$HOST:$PORT"
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-agentnexus.settings.local}"
+export PYTHONUNBUFFERED=1
+
+if [[ ! -x "$BIN/python" ]]; then
+    echo "no .venv: run scripts/bootstrap.sh run (or make run)" >&2
+    exit 1
+fi
+
+say() { printf '[run] %s\n' "$*"; }
+
+# --- child processes ------------------------------------------------------------------------------
+PIDS=()
+NAMES=()
+
+prefix() { # name: prefix every line; ignores Ctrl-C so the last lines of a stopping child still show
+    trap '' INT TERM
+    exec sed -u "s/^/$(printf '%-6s' "$1") | /"
+}
+
+spawn() { # name command...
+    local name=$1
+    shift
+    # setsid: each child leads its own process group, so stopping it also stops its subprocesses
+    # (Celery's pool workers). Without job control, setsid execs in place and $! is the child.
+    setsid "$@" > >(prefix "$name") 2>&1 </dev/null &
+    PIDS+=("$!")
+    NAMES+=("$name")
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# shellcheck disable=SC2317 # called through the EXIT trap
+cleanup() {
+    local pid i any
+    trap - EXIT INT TERM
+    ((${#PIDS[@]})) || return 0
+    say "stopping ${NAMES[*]}"
+    for pid in "${PIDS[@]}"; do
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    done
+    for ((i = 0; i < 100; i++)); do # up to 10 s for a graceful stop
+        any=0
+        for pid in "${PIDS[@]}"; do
+            alive "$pid" && any=1
+        done
+        ((any)) || break
+        sleep 0.1
+    done
+    for pid in "${PIDS[@]}"; do
+        kill -KILL -- "-$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+check_children() { # exit if any child has died
+    local i
+    for i in "${!PIDS[@]}"; do
+        if ! alive "${PIDS[$i]}"; then
+            say "${NAMES[$i]} exited before $URL came up"
+            exit 1
+        fi
+    done
+}
+
+port_free() {
+    "$BIN/python" - "$1" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+finally:
+    s.close()
+PY
+}
+
+redis_ping() { # port
+    (
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf 'PING\r\n' >&3
+        IFS= read -r -t 2 reply <&3 || exit 1
+        [[ "$reply" == "+PONG"* ]]
+    ) 2>/dev/null
+}
+
+healthy() {
+    if command -v curl >/dev/null 2>&1; then
+        curl -fsS -o /dev/null --max-time 2 "$URL/healthz" 2>/dev/null
+    else
+        "$BIN/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+            "$URL/healthz" >/dev/null 2>&1
+    fi
+}
+
+if ! port_free "$PORT"; then
+    say "127.0.0.1:$PORT is already in use; stop that process or set AGENTNEXUS_PORT"
+    exit 1
+fi
+
+# --- Redis first: the setup commands below may touch the cache ------------------------------------
+if [[ -z "${REDIS_URL:-}" ]]; then
+    redis_port="${LOCAL_REDIS_PORT:-6379}"
+    export REDIS_URL="redis://127.0.0.1:$redis_port/0"
+    spawn redis "$ROOT/scripts/local_redis.sh"
+    for ((i = 0; i < 150; i++)); do
+        redis_ping "$redis_port" && break
+        check_children
+        sleep 0.1
+    done
+    redis_ping "$redis_port" || {
+        say "Redis did not answer on 127.0.0.1:$redis_port"
+        exit 1
+    }
+fi
+
+# --- one-off setup ----------------------------------------------------------------------------------
+say "migrate"
+"$BIN/python" manage.py migrate --noinput
+say "collectstatic"
+"$BIN/python" manage.py collectstatic --noinput -v 0
+say "seed_demo"
+"$BIN/python" manage.py seed_demo
+
+# --- long-running processes --------------------------------------------------------------------------
+spawn worker "$BIN/celery" -A agentnexus worker -l info --concurrency 2
+spawn beat "$BIN/celery" -A agentnexus beat -l info \
+    --schedule "${TMPDIR:-/tmp}/agentnexus-celerybeat-schedule"
+spawn web "$BIN/uvicorn" agentnexus.asgi:application --host "$HOST" --port "$PORT"
+
+for ((i = 0; i < 600; i++)); do # up to 60 s
+    healthy && break
+    check_children
+    sleep 0.1
+done
+if ! healthy; then
+    say "$URL/healthz did not answer within 60 s"
+    exit 1
+fi
+
+printf '\n  AgentNexus is running on %s — demo user demo@agentnexus.local / developer dev@agentnexus.local (passwords printed by seed_demo)\n  Press Ctrl-C to stop.\n\n' "$URL"
+
+# --- wait until any child exits, then stop the rest (EXIT trap) --------------------------------------
+set +e
+wait -n "${PIDS[@]}"
+status=$?
+set -e
+for i in "${!PIDS[@]}"; do
+    alive "${PIDS[$i]}" || say "${NAMES[$i]} exited (status $status); stopping the others"
+done
+exit "$((status == 0 ? 1 : status))"
