@@ -16,6 +16,7 @@ scripts/bootstrap.sh test
 
 step "services"
 STARTED_BY_US=""
+# shellcheck disable=SC2317 # called through the EXIT trap
 stop_services() {
     local rc=$?
     if [[ -n "$STARTED_BY_US" ]]; then

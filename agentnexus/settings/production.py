@@ -10,7 +10,7 @@ from .base import DEBUG, SECRET_KEY, env
 
 if DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off in production.")
-if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 50:
+if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY to a random value of 50+ characters.")
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -47,11 +47,15 @@ class AgentViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(AgentDetailOutputSerializer(agent, context={"request": request}).data)
 
 
-@extend_schema(summary="Categories with their number of listed agents")
 class CategoryListApi(GenericAPIView):
     serializer_class = CategoryOutputSerializer
     pagination_class = None
 
+    @extend_schema(
+        summary="Categories with their number of listed agents",
+        operation_id="categories_list",
+        responses=CategoryOutputSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
         categories = selectors.category_list_with_counts()
         return Response(CategoryOutputSerializer(categories, many=True).data)
@@ -87,10 +91,10 @@ class AgentReviewsApi(mixins.ListModelMixin, GenericAPIView):
         return Response(ReviewOutputSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(summary="The signed-in user", responses=CurrentUserOutputSerializer)
 class CurrentUserApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
+    @extend_schema(summary="The signed-in user", responses=CurrentUserOutputSerializer)
     def get(self, request: Request) -> Response:
         return Response(CurrentUserOutputSerializer(request.user).data)
 
