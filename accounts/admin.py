@@ -14,7 +14,15 @@ class DeveloperProfileInline(admin.StackedInline):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["-date_joined"]
-    list_display = ["email", "display_name", "role_label", "is_active", "is_staff", "date_joined", "last_login"]
+    list_display = [
+        "email",
+        "display_name",
+        "role_label",
+        "is_active",
+        "is_staff",
+        "date_joined",
+        "last_login",
+    ]
     list_filter = ["is_staff", "is_superuser", "is_active", "theme", "notifications", "date_joined"]
     search_fields = ["email", "display_name", "developer_profile__display_name"]
     readonly_fields = ["last_login", "date_joined"]
@@ -22,7 +30,10 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profile", {"fields": ("display_name", "theme", "notifications")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (
+            "Permissions",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
@@ -37,7 +48,14 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(DeveloperProfile)
 class DeveloperProfileAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "user", "verified", "payout_address", "agent_count", "created_at"]
+    list_display = [
+        "display_name",
+        "user",
+        "verified",
+        "payout_address",
+        "agent_count",
+        "created_at",
+    ]
     list_filter = ["verified", "created_at"]
     search_fields = ["display_name", "slug", "user__email", "payout_address"]
     prepopulated_fields = {"slug": ("display_name",)}

@@ -14,7 +14,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Token <token>'.")
+            raise exceptions.AuthenticationFailed(
+                "Malformed Authorization header: use 'Token <token>'."
+            )
         try:
             raw = header[1].decode()
         except UnicodeError as exc:

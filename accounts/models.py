@@ -106,9 +106,7 @@ class DeveloperProfile(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     bio = models.TextField(blank=True)
     website = models.URLField(blank=True)
-    payout_address = models.CharField(
-        max_length=42, blank=True, validators=[eth_address_validator]
-    )
+    payout_address = models.CharField(max_length=42, blank=True, validators=[eth_address_validator])
     verified = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -124,7 +122,9 @@ class ApiToken(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=60)
-    prefix = models.CharField(max_length=12, db_index=True, help_text="First characters, to recognise it.")
+    prefix = models.CharField(
+        max_length=12, db_index=True, help_text="First characters, to recognise it."
+    )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -8,10 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from agentnexus.core.errors import ApplicationError, NotFoundError
 from accounts.models import ApiToken, DeveloperProfile, User
+from agentnexus.core.errors import ApplicationError, NotFoundError
 
-TOKEN_PREFIX = "anx_"
+TOKEN_PREFIX = "anx_"  # noqa: S105 - a public marker, not a secret
 MAX_ACTIVE_TOKENS = 20
 # Writing last_used_at on every request would turn each API read into a write.
 TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -63,7 +63,9 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token and return it with its plaintext, which is never stored or shown again."""
     name = name.strip()
     if not name:
-        raise ApplicationError("Give the token a name.", fields={"name": ["This field is required."]})
+        raise ApplicationError(
+            "Give the token a name.", fields={"name": ["This field is required."]}
+        )
     if len(name) > 60:
         raise ApplicationError(
             "Token names are at most 60 characters.",

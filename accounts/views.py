@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
 from accounts.forms import ApiTokenCreateForm, DeveloperProfileForm, ProfileForm
+from accounts.models import User
 from accounts.services import (
     api_token_create,
     api_token_revoke,
@@ -63,7 +63,9 @@ def token_create(request: HttpRequest) -> HttpResponse:
             _apply_errors(form, exc)
         else:
             # Rendered, not redirected: the plaintext exists only in this response.
-            messages.success(request, f"Token “{token.name}” created. Copy it now: it is shown once.")
+            messages.success(
+                request, f"Token “{token.name}” created. Copy it now: it is shown once."
+            )
             return _profile_page(request, new_token=raw)
     return _profile_page(request, status=400, token_form=form)
 

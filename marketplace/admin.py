@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from marketplace.models import Agent, AgentVersion, Category, Review
+from marketplace.services import review_delete
 
 
 @admin.register(Category)
@@ -14,7 +15,16 @@ class CategoryAdmin(admin.ModelAdmin):
 class AgentVersionInline(admin.TabularInline):
     model = AgentVersion
     extra = 0
-    fields = ["version", "image_ref", "price", "currency", "memory_mb", "cpus", "timeout_seconds", "created_at"]
+    fields = [
+        "version",
+        "image_ref",
+        "price",
+        "currency",
+        "memory_mb",
+        "cpus",
+        "timeout_seconds",
+        "created_at",
+    ]
     readonly_fields = fields
     can_delete = False
     show_change_link = True
@@ -33,7 +43,14 @@ class AgentAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "summary", "developer__display_name"]
     list_select_related = ["category", "developer", "current_version"]
     autocomplete_fields = ["developer"]
-    readonly_fields = ["rating_avg", "rating_count", "runs_total", "runs_succeeded", "created_at", "updated_at"]
+    readonly_fields = [
+        "rating_avg",
+        "rating_count",
+        "runs_total",
+        "runs_succeeded",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [AgentVersionInline]
     actions = ["set_active", "set_maintenance", "set_deprecated"]
 
@@ -62,7 +79,16 @@ class AgentAdmin(admin.ModelAdmin):
 
 @admin.register(AgentVersion)
 class AgentVersionAdmin(admin.ModelAdmin):
-    list_display = ["agent", "version", "price", "currency", "memory_mb", "cpus", "timeout_seconds", "created_at"]
+    list_display = [
+        "agent",
+        "version",
+        "price",
+        "currency",
+        "memory_mb",
+        "cpus",
+        "timeout_seconds",
+        "created_at",
+    ]
     list_filter = ["currency", "created_at", "agent__category"]
     search_fields = ["agent__name", "agent__slug", "version", "image_ref"]
     list_select_related = ["agent"]
@@ -89,3 +115,11 @@ class ReviewAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # Reviews come from users; the admin can only read or delete them.
+
+    # Moderation goes through the service so the agent's rating follows the deletion.
+    def delete_model(self, request, obj: Review) -> None:
+        review_delete(review=obj, author=None)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for review in queryset.select_related("agent"):
+            review_delete(review=review, author=None)

@@ -125,7 +125,9 @@ class AgentVersion(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["agent", "version"], name="agentversion_unique_semver"),
-            models.CheckConstraint(condition=models.Q(price__gte=0), name="agentversion_price_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(price__gte=0), name="agentversion_price_gte_0"
+            ),
         ]
         indexes = [models.Index(fields=["price"])]
 

@@ -98,9 +98,12 @@ def schema_fields(schema: dict | None, *, depth: int = 0, max_depth: int = 3) ->
         if prop.get("type") == "object" and depth < max_depth:
             rows.extend(schema_fields(prop, depth=depth + 1, max_depth=max_depth))
         items = prop.get("items")
-        if prop.get("type") == "array" and isinstance(items, dict) and items.get("type") == "object":
-            if depth < max_depth:
-                rows.extend(schema_fields(items, depth=depth + 1, max_depth=max_depth))
+        if (
+            prop.get("type") == "array"
+            and isinstance(items, dict)
+            and items.get("type") == "object"
+        ) and depth < max_depth:
+            rows.extend(schema_fields(items, depth=depth + 1, max_depth=max_depth))
     return rows
 
 
@@ -112,7 +115,7 @@ def format_price(amount: Decimal | None, currency: str) -> str:
     if amount is None:
         return "—"
     places = CURRENCY_DECIMALS.get(currency, 2)
-    value = amount.quantize(Decimal(1).scaleb(-places)) if amount else Decimal(0).quantize(Decimal(1).scaleb(-places))
+    value = Decimal(amount).quantize(Decimal(1).scaleb(-places))
     text = f"{value:,.{places}f}"
     if currency != "USDC" and "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -22,7 +22,9 @@ def _raise_validation(exc: ValidationError, message: str) -> None:
 def _check_schema(schema: Any, field: str) -> None:
     if not isinstance(schema, dict):
         raise ApplicationError(
-            f"{field} must be a JSON object.", code="validation_error", fields={field: ["Must be a JSON object."]}
+            f"{field} must be a JSON object.",
+            code="validation_error",
+            fields={field: ["Must be a JSON object."]},
         )
     try:
         Draft202012Validator.check_schema(schema)
@@ -86,7 +88,9 @@ def agent_version_create(
         errors = sorted(Draft202012Validator(input_schema).iter_errors(example_input), key=str)
         if errors:
             problem = f"The example input does not match the input schema: {errors[0].message}"
-            raise ApplicationError(problem, code="validation_error", fields={"example_input": [problem]})
+            raise ApplicationError(
+                problem, code="validation_error", fields={"example_input": [problem]}
+            )
     agent_version = AgentVersion(
         agent=agent,
         version=version,
@@ -114,7 +118,9 @@ def agent_version_create(
 
 def _agent_rating_refresh(*, agent_id: int) -> None:
     """Recompute the denormalised rating. Callers hold the agent row lock."""
-    figures = Review.objects.filter(agent_id=agent_id).aggregate(avg=Avg("rating"), count=Count("id"))
+    figures = Review.objects.filter(agent_id=agent_id).aggregate(
+        avg=Avg("rating"), count=Count("id")
+    )
     avg = Decimal(figures["avg"] or 0).quantize(Decimal("0.01"))
     Agent.objects.filter(pk=agent_id).update(rating_avg=avg, rating_count=figures["count"])
 
@@ -168,8 +174,9 @@ def review_update(*, review: Review, author: User, rating: int, body: str) -> Re
 
 
 @transaction.atomic
-def review_delete(*, review: Review, author: User) -> None:
-    if review.author_id != author.pk:
+def review_delete(*, review: Review, author: User | None) -> None:
+    """Delete a review: its author may; staff moderation uses this with `author=None`."""
+    if author is not None and review.author_id != author.pk:
         raise PermissionDeniedError("You can only delete your own review.")
     _lock_agent(review.agent)
     agent_id = review.agent_id

@@ -56,7 +56,9 @@ def _detail_context(request: HttpRequest, agent, review_form: ReviewForm | None 
     own_review = selectors.review_of(agent=agent, user=request.user)
     if review_form is None and own_review is not None:
         review_form = ReviewForm(initial={"rating": own_review.rating, "body": own_review.body})
-    reviews = Paginator(selectors.agent_reviews(agent=agent), 10).get_page(request.GET.get("reviews"))
+    reviews = Paginator(selectors.agent_reviews(agent=agent), 10).get_page(
+        request.GET.get("reviews")
+    )
     is_owner = request.user.is_authenticated and agent.developer.user_id == request.user.pk
     return {
         "agent": agent,
@@ -92,10 +94,14 @@ def review_submit(request: HttpRequest, slug: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             if own is None:
-                review_create(agent=agent, author=request.user, rating=data["rating"], body=data["body"])
+                review_create(
+                    agent=agent, author=request.user, rating=data["rating"], body=data["body"]
+                )
                 messages.success(request, "Thanks! Your review is published.")
             else:
-                review_update(review=own, author=request.user, rating=data["rating"], body=data["body"])
+                review_update(
+                    review=own, author=request.user, rating=data["rating"], body=data["body"]
+                )
                 messages.success(request, "Your review is updated.")
             return redirect(f"{reverse('marketplace:agent_detail', args=[agent.slug])}#reviews")
         except ApplicationError as exc:

@@ -44,12 +44,9 @@ if [[ "$MODE" == test ]]; then
     pkg_installed fonts-dejavu-core || [[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] ||
         missing+=(fonts-dejavu-core)
 
-    # Optional: a Compose implementation so scripts/check_compose.sh validates docker-compose.yml
-    # for real (it falls back to a structural check without one). Installed only together with
-    # required packages, so an already-prepared machine never pays for an apt-get update.
-    optional=()
+    # A Compose implementation, so tests validate docker-compose.yml with the real parser.
     if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
-        optional+=(docker-compose)
+        missing+=(docker-compose)
     fi
 
     if ((${#missing[@]})); then
@@ -66,11 +63,6 @@ if [[ "$MODE" == test ]]; then
         log "installing system packages: ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        for pkg in "${optional[@]}"; do
-            if apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-                missing+=("$pkg")
-            fi
-        done
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
         log "system packages installed"
     fi
@@ -87,8 +79,17 @@ if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
         log "python3 not found; install Python 3.11+ (Debian: apt-get install python3 python3-venv)"
         exit 1
     fi
-    log "creating virtualenv .venv"
-    rm -rf "$VENV"
+    if [[ -e "$VENV" || -L "$VENV" ]]; then
+        # Broken (e.g. its Python was removed or upgraded): rebuild it, but only if it is ours.
+        if [[ ! -O "$VENV" ]]; then
+            log ".venv exists but its Python does not run for $(id -un), and .venv is not ours; delete or fix it"
+            exit 1
+        fi
+        log "recreating broken virtualenv .venv"
+        rm -rf "$VENV"
+    else
+        log "creating virtualenv .venv"
+    fi
     if ! "$PYTHON" -m venv "$VENV"; then
         log "'$PYTHON -m venv' failed; on Debian/Ubuntu install python3-venv"
         exit 1
@@ -119,16 +120,19 @@ if [[ -f contracts/package.json ]]; then
         exit 1
     fi
     NPM_STAMP=contracts/node_modules/.lock-stamp
-    if [[ -f contracts/package-lock.json ]]; then
+    if [[ ! -f contracts/package-lock.json ]]; then
+        log "contracts/package-lock.json missing; running npm install to create it (commit it)"
+        npm install --prefix contracts --no-audit --no-fund --loglevel=error
+        mkdir -p contracts/node_modules
+        sha256sum contracts/package-lock.json | cut -d' ' -f1 >"$NPM_STAMP"
+    else
         lock_hash="$(sha256sum contracts/package-lock.json | cut -d' ' -f1)"
         if [[ "$lock_hash" != "$(cat "$NPM_STAMP" 2>/dev/null || true)" ]]; then
             log "installing npm packages of contracts/ (npm ci)"
             npm ci --prefix contracts --no-audit --no-fund --loglevel=error
+            mkdir -p contracts/node_modules
             printf '%s\n' "$lock_hash" >"$NPM_STAMP"
         fi
-    elif [[ ! -d contracts/node_modules ]]; then
-        log "contracts/package-lock.json missing; running npm install to create it"
-        npm install --prefix contracts --no-audit --no-fund --loglevel=error
     fi
 fi
 # ------------------------------------------------------------------------------------------------

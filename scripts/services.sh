@@ -35,10 +35,12 @@ owned_by_us() { [[ -O "$1/$STATE_FILE_NAME" ]]; }
 state_get() { sed -n "s/^$2=//p" "$1/$STATE_FILE_NAME" 2>/dev/null | head -n1; }
 
 port_free() {
-    # Free = nothing listening on 127.0.0.1:PORT (checked by binding it) and no state dir of ours.
+    # Free = nothing listening on 127.0.0.1:PORT (checked by binding it).
     python3 - "$1" <<'PY' 2>/dev/null
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+# Like the servers themselves: a port whose old connections linger in TIME_WAIT is reusable.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:

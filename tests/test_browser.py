@@ -31,13 +31,21 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def browser():
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}: run `make test` to install it."
+    assert Path(CHROMIUM).exists(), (
+        f"Chromium not found at {CHROMIUM}: run `make test` to install it."
+    )
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
             args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
             ],  # fmt: skip
         )
         yield browser
@@ -76,7 +84,10 @@ def catalog(db):
     )
     AgentFactory(slug="gas-fee-optimizer", name="Gas Fee Optimizer", category=crypto)
     AgentFactory(
-        slug="web-content-summarizer", name="Web Content Summarizer", category=general, featured=True
+        slug="web-content-summarizer",
+        name="Web Content Summarizer",
+        category=general,
+        featured=True,
     )
     for n in range(14):
         AgentFactory(slug=f"helper-{n}", name=f"Helper Agent {n}", category=general)
@@ -139,14 +150,22 @@ def test_browse_search_filter_and_read_an_agent(page, catalog):
     assert "2.50 USDC" in body
     assert "Text" in body  # the input schema rendered as readable fields
 
-    for path, name in [("/", "home"), ("/marketplace/", "catalog"), ("/marketplace/whale-tracker/", "agent")]:
+    for path, name in [
+        ("/", "home"),
+        ("/marketplace/", "catalog"),
+        ("/marketplace/whale-tracker/", "agent"),
+    ]:
         screenshot_all_widths(page, path, name)
 
 
 def test_bad_filter_shows_a_field_error_not_a_crash(page, catalog):
     response = page.goto("/marketplace/?min_price=-5&q=whale")
     assert response.status < 500
-    assert page.locator("#catalog-filters").get_by_text(re.compile("greater than or equal to 0", re.I)).count()
+    assert (
+        page.locator("#catalog-filters")
+        .get_by_text(re.compile("greater than or equal to 0", re.I))
+        .count()
+    )
     assert page.locator("[data-testid=agent-card]").count() == 1  # the valid part still applies
 
 
@@ -170,7 +189,9 @@ def test_sign_up_verify_log_in_and_review(page, catalog, mailoutbox):
 
     # Log out and back in with the password, as a returning user would.
     page.goto("/accounts/logout/")
-    page.locator("main form").get_by_role("button", name=re.compile("log out|sign out", re.I)).click()
+    page.locator("main form").get_by_role(
+        "button", name=re.compile("log out|sign out", re.I)
+    ).click()
     page.goto("/accounts/login/")
     page.get_by_label(re.compile("^e-?mail", re.I)).fill("new.person@example.com")
     page.get_by_label(re.compile("^password$", re.I)).fill(PASSWORD)

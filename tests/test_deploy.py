@@ -24,7 +24,12 @@ def production_env(**extra: str) -> dict[str, str]:
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -50,3 +55,17 @@ def test_env_example_documents_every_setting_read_from_the_environment():
     names = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"', source))
     missing = sorted(name for name in names if name not in example)
     assert not missing, f".env.example does not document: {missing}"
+
+
+def test_docker_compose_file_is_valid():
+    # docker-compose (Debian) is installed by `make test`; in CI the real validator must be used.
+    validator = {"COMPOSE_VALIDATOR": "v1"} if os.environ.get("CI") else {}
+    result = subprocess.run(
+        ["bash", "scripts/check_compose.sh"],
+        cwd=ROOT,
+        env={**os.environ, **validator},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -16,7 +16,11 @@ def test_signup_enforces_12_character_passwords_and_sends_verification(client, m
 
     response = client.post(
         "/accounts/signup/",
-        {"email": "a@example.com", "password1": "long-enough-pass-1", "password2": "long-enough-pass-1"},
+        {
+            "email": "a@example.com",
+            "password1": "long-enough-pass-1",
+            "password2": "long-enough-pass-1",
+        },
     )
     assert response.status_code == 302
     assert len(mailoutbox) == 1 and "confirm-email" in mailoutbox[0].body
@@ -24,13 +28,17 @@ def test_signup_enforces_12_character_passwords_and_sends_verification(client, m
 
 def test_profile_update_validates_display_name(client, user):
     client.force_login(user)
-    response = client.post("/profile/", {"display_name": "x", "theme": "dark", "notifications": "all"})
+    response = client.post(
+        "/profile/", {"display_name": "x", "theme": "dark", "notifications": "all"}
+    )
     assert response.status_code == 400
     assert "display_name" in response.context["profile_form"].errors
     user.refresh_from_db()
     assert user.theme == "system"
 
-    response = client.post("/profile/", {"display_name": "Ada L", "theme": "dark", "notifications": "all"})
+    response = client.post(
+        "/profile/", {"display_name": "Ada L", "theme": "dark", "notifications": "all"}
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert (user.display_name, user.theme, user.notifications) == ("Ada L", "dark", "all")
@@ -53,7 +61,9 @@ def test_token_is_shown_once_and_can_be_revoked(client, user):
 
 def test_become_a_developer(client, user):
     client.force_login(user)
-    bad = client.post("/profile/developer/", {"display_name": "Ada Labs", "payout_address": "0x123"})
+    bad = client.post(
+        "/profile/developer/", {"display_name": "Ada Labs", "payout_address": "0x123"}
+    )
     assert bad.status_code == 400
     assert "payout_address" in bad.context["developer_form"].errors
     ok = client.post("/profile/developer/", {"display_name": "Ada Labs", "payout_address": ""})

@@ -32,4 +32,7 @@ CHECKS: dict[str, Callable[[], None]] = {"database": _database, "redis": _redis}
 
 def readiness() -> dict:
     checks = {name: _timed(check) for name, check in CHECKS.items()}
-    return {"status": "ok" if all(c["ok"] for c in checks.values()) else "unavailable", "checks": checks}
+    return {
+        "status": "ok" if all(c["ok"] for c in checks.values()) else "unavailable",
+        "checks": checks,
+    }

@@ -129,5 +129,7 @@ class CurrentUserOutputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=["user", "developer", "staff"])
     theme = serializers.CharField()
     notifications = serializers.CharField()
-    developer = DeveloperSummaryOutputSerializer(source="developer_profile", allow_null=True, default=None)
+    developer = DeveloperSummaryOutputSerializer(
+        source="developer_profile", allow_null=True, default=None
+    )
     date_joined = serializers.DateTimeField()

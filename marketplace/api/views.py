@@ -28,7 +28,9 @@ from marketplace.services import review_create
         parameters=[CatalogQueryInputSerializer],
         responses=AgentListOutputSerializer(many=True),
     ),
-    retrieve=extend_schema(summary="An agent with its current version", responses=AgentDetailOutputSerializer),
+    retrieve=extend_schema(
+        summary="An agent with its current version", responses=AgentDetailOutputSerializer
+    ),
 )
 class AgentViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"

@@ -10,7 +10,12 @@ INPUT_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object",
     "properties": {
-        "text": {"type": "string", "title": "Text", "minLength": 1, "description": "What to process."},
+        "text": {
+            "type": "string",
+            "title": "Text",
+            "minLength": 1,
+            "description": "What to process.",
+        },
         "limit": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
     },
     "required": ["text"],
@@ -57,7 +62,14 @@ class CategoryFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("slug",)
 
     slug = "general"
-    name = factory.LazyAttribute(lambda o: {"general": "General", "crypto": "Crypto", "ai-ml": "AI/ML", "automation": "Automation"}.get(o.slug, o.slug.title()))
+    name = factory.LazyAttribute(
+        lambda o: {
+            "general": "General",
+            "crypto": "Crypto",
+            "ai-ml": "AI/ML",
+            "automation": "Automation",
+        }.get(o.slug, o.slug.title())
+    )
 
 
 class AgentFactory(factory.django.DjangoModelFactory):

@@ -17,9 +17,19 @@ def test_seed_demo_is_idempotent_and_complete():
     for slug in ("general", "crypto", "ai-ml", "automation"):
         CategoryFactory(slug=slug)
     call_command("seed_demo", verbosity=0)
-    first = (Agent.objects.count(), AgentVersion.objects.count(), Review.objects.count(), User.objects.count())
+    first = (
+        Agent.objects.count(),
+        AgentVersion.objects.count(),
+        Review.objects.count(),
+        User.objects.count(),
+    )
     call_command("seed_demo", verbosity=0)
-    assert (Agent.objects.count(), AgentVersion.objects.count(), Review.objects.count(), User.objects.count()) == first
+    assert (
+        Agent.objects.count(),
+        AgentVersion.objects.count(),
+        Review.objects.count(),
+        User.objects.count(),
+    ) == first
 
     assert Agent.objects.count() == 20
     assert Agent.objects.filter(category__slug="crypto").count() == 8

@@ -35,7 +35,12 @@ def test_one_review_per_user_and_no_self_review(agent, user):
 
 @pytest.mark.parametrize(
     ("rating", "body", "field"),
-    [(0, "fine text", "rating"), (6, "fine text", "rating"), (3, "  ", "body"), (3, "x" * 2001, "body")],
+    [
+        (0, "fine text", "rating"),
+        (6, "fine text", "rating"),
+        (3, "  ", "body"),
+        (3, "x" * 2001, "body"),
+    ],
 )
 def test_review_validation_names_the_field(agent, user, rating, body, field):
     with pytest.raises(ApplicationError) as exc:
@@ -54,12 +59,16 @@ def test_only_the_author_edits_or_deletes(agent, user):
 
 
 actions = st.lists(
-    st.tuples(st.sampled_from(["create", "update", "delete"]), st.integers(0, 4), st.integers(1, 5)),
+    st.tuples(
+        st.sampled_from(["create", "update", "delete"]), st.integers(0, 4), st.integers(1, 5)
+    ),
     max_size=25,
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(steps=actions)
 def test_rating_invariant_holds_through_any_sequence(agent, steps):
     """Whatever users do, the denormalised figures equal the reviews' true mean and count."""
@@ -120,3 +129,15 @@ def test_new_version_becomes_current_and_old_one_stays(agent):
 
 def test_agent_factory_default_has_price():
     assert AgentFactory().current_version.price == Decimal("1.00")
+
+
+def test_staff_moderation_keeps_the_rating_in_step(agent, admin_client):
+    keep = review_create(agent=agent, author=UserFactory(), rating=5, body="Great")
+    spam = review_create(agent=agent, author=UserFactory(), rating=1, body="spam spam")
+    response = admin_client.post(
+        "/admin/marketplace/review/", {"action": "delete_selected", "_selected_action": [spam.pk], "post": "yes"}
+    )
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert list(Review.objects.all()) == [keep]
+    assert (agent.rating_avg, agent.rating_count) == (Decimal("5.00"), 1)

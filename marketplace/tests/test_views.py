@@ -68,7 +68,9 @@ def test_unknown_agent_gets_the_custom_404(client):
 def test_review_form_errors_are_shown_and_nothing_is_saved(client):
     AgentFactory(slug="echo")
     client.force_login(UserFactory())
-    response = client.post(reverse("marketplace:review_submit", args=["echo"]), {"rating": "", "body": ""})
+    response = client.post(
+        reverse("marketplace:review_submit", args=["echo"]), {"rating": "", "body": ""}
+    )
     assert response.status_code == 400
     assert set(response.context["review_form"].errors) == {"rating", "body"}
     assert Review.objects.count() == 0
@@ -89,13 +91,17 @@ def test_review_create_then_edit(client):
 
 def test_review_requires_login(client):
     AgentFactory(slug="echo")
-    response = client.post(reverse("marketplace:review_submit", args=["echo"]), {"rating": "5", "body": "x"})
+    response = client.post(
+        reverse("marketplace:review_submit", args=["echo"]), {"rating": "5", "body": "x"}
+    )
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_developer_cannot_review_own_agent(client):
     agent = AgentFactory(slug="echo")
     client.force_login(agent.developer.user)
-    response = client.post(reverse("marketplace:review_submit", args=["echo"]), {"rating": "5", "body": "Mine"})
+    response = client.post(
+        reverse("marketplace:review_submit", args=["echo"]), {"rating": "5", "body": "Mine"}
+    )
     assert response.status_code == 400
     assert Review.objects.count() == 0

@@ -1,6 +1,6 @@
 """One JSON error shape for every API error (documented in docs/api.md):
 
-    {"error": {"code": "validation_error", "message": "...", "fields": {"rating": ["..."]}}}
+{"error": {"code": "validation_error", "message": "...", "fields": {"rating": ["..."]}}}
 """
 
 from typing import Any

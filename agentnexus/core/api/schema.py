@@ -33,6 +33,7 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
         for operation in path.values():
             if isinstance(operation, dict) and "responses" in operation:
                 operation["responses"].setdefault(
-                    "default", {"description": "An error, in the standard error shape.", "content": ref}
+                    "default",
+                    {"description": "An error, in the standard error shape.", "content": ref},
                 )
     return result

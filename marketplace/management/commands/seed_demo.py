@@ -41,13 +41,17 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, password: str | None, **options) -> None:
         if settings.SETTINGS_MODULE.endswith(".production"):
-            raise CommandError("seed_demo creates accounts with known passwords: not in production.")
+            raise CommandError(
+                "seed_demo creates accounts with known passwords: not in production."
+            )
         password = password or "agentnexus-demo"
         self.stdout.write("Seeding the demo catalog…")
         demo = self._user("demo@agentnexus.local", password, display_name="Demo User")
         dev_user = self._user("dev@agentnexus.local", password, display_name="Demo Developer")
         self._user("admin@agentnexus.local", password, display_name="Admin", staff=True)
-        developer = DeveloperProfile.objects.filter(user=dev_user).first() or developer_profile_create(
+        developer = DeveloperProfile.objects.filter(
+            user=dev_user
+        ).first() or developer_profile_create(
             user=dev_user,
             display_name="AgentNexus Labs",
             payout_address="0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
@@ -72,7 +76,9 @@ class Command(BaseCommand):
                     featured=spec["featured"],
                 )
                 created_agents += 1
-            existing = set(AgentVersion.objects.filter(agent=agent).values_list("version", flat=True))
+            existing = set(
+                AgentVersion.objects.filter(agent=agent).values_list("version", flat=True)
+            )
             for version in spec["versions"]:
                 if version["version"] in existing:
                     continue
