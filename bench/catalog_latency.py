@@ -62,6 +62,10 @@ AIM_P95_MS = 50.0
 # per-client anonymous throttle must see ordinary clients, not one client doing everything).
 CLIENT_IP_POOL = 4096
 REQUEST_TIMEOUT_S = 10.0
+# A shared machine: wait for it to be quiet before each run, and measure again when other
+# processes took a noticeable share of the 2 cores during it.
+QUIET_CORES = 0.15
+DISTURBED_CORES = 0.10
 
 # Realistic searches: whole words, prefixes ("summ", "translat") and two-word phrases, narrow
 # and broad. All come from the seeded vocabulary, so each one matches something.
@@ -114,6 +118,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=["floor", "api_search", "marketplace", "marketplace_search"],
         help="run only these endpoints (repeatable); the floor always runs",
     )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=120.0,
+        help="before each run, wait up to this long for other processes to leave the CPUs idle",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        help="measure an endpoint again (keeping the least disturbed run) when other processes "
+        "used the CPUs during it",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     parser.add_argument(
         "--explain",
@@ -142,6 +159,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--workers must be between 1 and 16")
     if not 1 <= args.wrk_threads <= args.clients:
         parser.error("--wrk-threads must be between 1 and --clients")
+    if not 0 <= args.quiet_wait <= 600:
+        parser.error("--quiet-wait must be between 0 and 600 seconds")
+    if not 0 <= args.retries <= 5:
+        parser.error("--retries must be between 0 and 5")
     if not 0 <= args.keep_server <= 600:
         parser.error("--keep-server must be between 0 and 600 seconds")
     return args
@@ -242,6 +263,7 @@ def close_db_connections() -> None:
 
 VOCAB: dict[str, dict[str, list[str]]] = {
     "general": {
+        "formats": ["plain text or base64 PDF", "CSV or XLSX as base64", "raw email (RFC 822)", "JSON", "Markdown or HTML"],
         "domains": [
             "PDF", "Invoice", "Email", "Meeting Notes", "Spreadsheet", "CSV", "Contract", "Resume",
             "Receipt", "Web Page", "Calendar", "Log File", "Survey", "Markdown", "JSON", "Address",
@@ -273,6 +295,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
         ],
     },
     "crypto": {
+        "formats": ["a wallet address", "a token contract address", "a list of pairs", "a JSON watchlist", "a chain and block range"],
         "domains": [
             "Whale", "Gas Fee", "DeFi Yield", "Token", "Wallet", "NFT Floor", "Liquidity Pool",
             "Arbitrage", "Funding Rate", "Mempool", "Stablecoin", "Airdrop", "Staking", "Bridge",
@@ -304,6 +327,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
         ],
     },
     "ai-ml": {
+        "formats": ["plain text", "a base64 image", "a base64 audio clip", "JSON records", "a question plus documents"],
         "domains": [
             "Sentiment", "Image Caption", "Speech", "Document Q&A", "Code Review", "Named Entity",
             "Topic", "Translation", "Text Embedding", "OCR", "Object Detection", "Summarization",
@@ -336,6 +360,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
         ],
     },
     "automation": {
+        "formats": ["a cron expression and a target URL", "a webhook payload", "an RSS or Atom URL", "a JSON job definition", "a CSV of contacts"],
         "domains": [
             "Cron", "Webhook", "Slack Digest", "RSS Feed", "Backup", "Uptime", "Invoice Reminder",
             "CRM Sync", "Weekly Report", "Social Post", "Inventory", "GitHub Issue", "Calendar Sync",
@@ -471,7 +496,7 @@ def make_agent_spec(rng: random.Random) -> AgentSpec:
         "### What it does\n\n"
         + "".join(f"- {feature}\n" for feature in features)
         + "\n### Input and output\n\n"
-        f"Send the {subject} as `input` (text, CSV or base64); get back "
+        f"Send the {subject} as `input` ({rng.choice(words['formats'])}); get back "
         f"{rng.choice(words['results'])}. Typical runs finish in about {seconds} seconds.\n\n"
         f"Built for {rng.choice(words['audiences'])} who want {_lower_words(domain)} work done "
         f"{rng.choice(QUALIFIERS)}.\n"
@@ -638,13 +663,16 @@ def seed(target: int) -> int:
     return len(agents)
 
 
-def vacuum_analyze() -> None:
+def vacuum_analyze(*, full: bool) -> None:
+    """Fresh statistics and visibility map; after a seed also compact the tables (the
+    current_version update leaves a dead copy of every new row behind)."""
     from django.db import connection
 
+    options = "FULL, ANALYZE" if full else "ANALYZE"
     with connection.cursor() as cursor:
         for table in ("marketplace_agent", "marketplace_agentversion", "marketplace_category",
                       "accounts_developerprofile"):  # fmt: skip
-            cursor.execute(f'VACUUM (ANALYZE) "{table}"')
+            cursor.execute(f'VACUUM ({options}) "{table}"')
 
 
 def prepare_data(args: argparse.Namespace) -> dict:
@@ -656,7 +684,7 @@ def prepare_data(args: argparse.Namespace) -> dict:
     created = 0
     if not args.skip_seed:
         created = seed(args.agents)
-    vacuum_analyze()
+    vacuum_analyze(full=created > 0)
     listed = listed_agent_count()
     if listed < args.agents:
         print(f"! only {listed} listed agents (--skip-seed): results are for that catalog size")
@@ -815,11 +843,40 @@ def cpu_by_comm(names: tuple[str, ...]) -> dict[int, float]:
     return out
 
 
-def system_busy_seconds() -> float:
-    """CPU seconds spent not idle, summed over all cores, since boot."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
-    return (sum(values[:8]) - idle) / CLK_TCK
+def system_cpu_seconds() -> dict[str, float]:
+    """Machine-wide CPU seconds since boot: task time (user, nice, system), irq (irq, softirq:
+    loopback networking lands here) and steal (taken by the hypervisor)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    values += [0] * (8 - len(values))
+    user, nice, system, _idle, _iowait, irq, softirq, steal = values
+    return {
+        "tasks": (user + nice + system) / CLK_TCK,
+        "irq": (irq + softirq) / CLK_TCK,
+        "steal": steal / CLK_TCK,
+    }
+
+
+def machine_busy_cores(seconds: float) -> float:
+    """Cores busy with tasks over the next `seconds` (a quiet machine is near 0)."""
+    before = system_cpu_seconds()["tasks"]
+    time.sleep(seconds)
+    return (system_cpu_seconds()["tasks"] - before) / seconds
+
+
+def wait_until_quiet(max_wait: float, threshold: float) -> float:
+    """Wait (up to max_wait s) for two quiet seconds in a row; returns the last busy reading."""
+    deadline = time.monotonic() + max_wait
+    quiet_in_a_row, busy, warned = 0, 0.0, False
+    while True:
+        busy = machine_busy_cores(1.0)
+        quiet_in_a_row = quiet_in_a_row + 1 if busy < threshold else 0
+        if quiet_in_a_row >= 2 or time.monotonic() >= deadline:
+            return busy
+        if not warned:
+            print(
+                f"  (machine busy: {busy:.2f} cores in use; waiting up to {max_wait:g} s for quiet)"
+            )
+            warned = True
 
 
 class CpuMeter:
@@ -839,7 +896,7 @@ class CpuMeter:
             "server": server,
             "postgres": cpu_by_comm(("postgres",)),
             "redis": cpu_by_comm(("redis-server",)),
-            "system": system_busy_seconds(),
+            "system": system_cpu_seconds(),
             "self": resource.getrusage(resource.RUSAGE_SELF),
             "children": resource.getrusage(resource.RUSAGE_CHILDREN),
         }
@@ -863,10 +920,13 @@ class CpuMeter:
             "postgres": moved("postgres"),
             "redis": moved("redis"),
         }
-        total = after["system"] - before["system"]
-        parts["other"] = max(0.0, total - sum(parts.values()))
+        system = {k: after["system"][k] - before["system"][k] for k in after["system"]}
+        # Everything else that ran on the machine meanwhile (other users of a shared host).
+        parts["other"] = max(0.0, system["tasks"] - sum(parts.values()))
+        parts["irq"] = system["irq"]
+        parts["steal"] = system["steal"]
         cores = {name: round(value / wall, 2) for name, value in parts.items()}
-        cores["machine"] = round(total / wall, 2)
+        cores["machine"] = round((system["tasks"] + system["irq"] + system["steal"]) / wall, 2)
         return cores
 
 
@@ -1092,21 +1152,43 @@ def measure(
             return run_wrk(server.base, paths, args.clients, duration, args.wrk_threads)
         return run_asyncio(server.port, paths, args.clients, duration)
 
-    if args.warmup > 0:
-        load(args.warmup)
     meter = CpuMeter(server)
-    before = meter.snapshot()
-    result = load(args.duration)
-    after = meter.snapshot()
-    result["cpu_cores"] = CpuMeter.delta(before, after, loadgen)
-    result["rps"] = round(result["requests"] / result["seconds"], 1) if result["seconds"] else 0.0
-    result["errors"] = result["non200"] + sum(result["socket_errors"].values())
-    return result
+    attempts: list[dict] = []
+    for attempt in range(1 + args.retries):
+        if args.quiet_wait > 0:
+            wait_until_quiet(args.quiet_wait, QUIET_CORES)
+        if args.warmup > 0:
+            load(args.warmup)
+        before = meter.snapshot()
+        result = load(args.duration)
+        after = meter.snapshot()
+        result["cpu_cores"] = CpuMeter.delta(before, after, loadgen)
+        result["rps"] = (
+            round(result["requests"] / result["seconds"], 1) if result["seconds"] else 0.0
+        )
+        result["errors"] = result["non200"] + sum(result["socket_errors"].values())
+        attempts.append(result)
+        other = result["cpu_cores"]["other"]
+        if other <= DISTURBED_CORES:
+            break
+        if attempt < args.retries:
+            print(
+                f"  disturbed: other processes used {other:.2f} cores during the run; measuring again"
+            )
+    # The least disturbed attempt is the result; errors in any attempt still count.
+    best = min(attempts, key=lambda r: r["cpu_cores"]["other"])
+    best["attempts"] = len(attempts)
+    best["disturbed"] = best["cpu_cores"]["other"] > DISTURBED_CORES
+    best["errors_all_attempts"] = sum(r["errors"] for r in attempts)
+    return best
 
 
 def print_table(results: list[dict]) -> None:
     floor = next((r for r in results if r["key"] == "floor"), None)
-    header = f"{'endpoint':<26} {'requests':>9} {'rps':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'p95/floor':>10}"
+    header = (
+        f"{'endpoint':<26} {'requests':>9} {'rps':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>7} {'p95/floor':>10}"
+    )
     print()
     print(header)
     print("-" * len(header))
@@ -1119,16 +1201,18 @@ def print_table(results: list[dict]) -> None:
         )
     print()
     print(
-        f"{'CPU cores used during the run':<26} {'server':>8} {'loadgen':>8} {'postgres':>9} {'redis':>6} {'other':>6} {'machine':>8}"
+        f"{'CPU cores used in the run':<26} {'server':>9} {'loadgen':>8} {'postgres':>8} "
+        f"{'redis':>8} {'irq':>8} {'other':>7} {'machine':>10}"
     )
     for r in results:
         c = r["cpu_cores"]
+        flag = "  (disturbed)" if r["disturbed"] else ""
         print(
-            f"{r['endpoint']:<26} {c['server']:>8.2f} {c['loadgen']:>8.2f} {c['postgres']:>9.2f} "
-            f"{c['redis']:>6.2f} {c['other']:>6.2f} {c['machine']:>8.2f}"
+            f"{r['endpoint']:<26} {c['server']:>9.2f} {c['loadgen']:>8.2f} {c['postgres']:>8.2f} "
+            f"{c['redis']:>8.2f} {c['irq']:>8.2f} {c['other']:>7.2f} {c['machine']:>10.2f}{flag}"
         )
     for r in results:
-        if r["errors"]:
+        if r["errors_all_attempts"]:
             print(f"! {r['endpoint']}: non-200 {r['status_counts']} socket {r['socket_errors']}")
 
 
@@ -1287,7 +1371,7 @@ def run(args: argparse.Namespace) -> int:
                 f"  {r['endpoint']}: p95 {r['latency_ms']['p95']:.1f} ms {verdict} the {AIM_P95_MS:g} ms aim; "
                 f"spec ({SPEC_P95_MS:g} ms) {'met' if r['meets_spec_p95'] else 'MISSED'}"
             )
-    errors = sum(r["errors"] for r in results)
+    errors = sum(r["errors_all_attempts"] for r in results)
     if errors:
         print(f"\n! {errors} failed requests: see above", file=sys.stderr)
         return 1

@@ -135,7 +135,8 @@ def test_staff_moderation_keeps_the_rating_in_step(agent, admin_client):
     keep = review_create(agent=agent, author=UserFactory(), rating=5, body="Great")
     spam = review_create(agent=agent, author=UserFactory(), rating=1, body="spam spam")
     response = admin_client.post(
-        "/admin/marketplace/review/", {"action": "delete_selected", "_selected_action": [spam.pk], "post": "yes"}
+        "/admin/marketplace/review/",
+        {"action": "delete_selected", "_selected_action": [spam.pk], "post": "yes"},
     )
     assert response.status_code == 302
     agent.refresh_from_db()
