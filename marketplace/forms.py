@@ -7,7 +7,12 @@ from marketplace.selectors import CatalogQuery, Sort
 
 
 class CatalogSearchForm(forms.Form):
-    q = forms.CharField(label="Search agents", max_length=200, required=False)
+    q = forms.CharField(
+        label="Search agents",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
     category = forms.ChoiceField(label="Category", required=False)
     min_price = forms.DecimalField(
         label="Min price", min_value=Decimal("0"), max_digits=18, decimal_places=6, required=False

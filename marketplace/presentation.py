@@ -1,5 +1,6 @@
 """Turning catalog data into readable page content: safe Markdown and schema field lists."""
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -14,9 +15,14 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 
 
+_HEADING_RE = re.compile(r"<(/?)h([1-3])\b")
+
+
 def render_markdown(text: str) -> SafeString:
     """Markdown to HTML, then sanitised by an allow-list: developer text never carries script."""
     html = markdown.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
+    # Pages own h1/h2; a developer's headings nest under the page's section headings.
+    html = _HEADING_RE.sub(lambda m: f"<{m.group(1)}h{int(m.group(2)) + 2}", html)
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -53,21 +59,25 @@ def _type_label(prop: dict) -> str:
 
 
 _CONSTRAINTS = [
-    ("minLength", "at least {} characters"),
-    ("maxLength", "at most {} characters"),
+    ("minLength", "at least {} character{s}"),
+    ("maxLength", "at most {} character{s}"),
     ("minimum", "minimum {}"),
     ("maximum", "maximum {}"),
     ("exclusiveMinimum", "more than {}"),
     ("exclusiveMaximum", "less than {}"),
-    ("minItems", "at least {} items"),
-    ("maxItems", "at most {} items"),
+    ("minItems", "at least {} item{s}"),
+    ("maxItems", "at most {} item{s}"),
     ("pattern", "pattern {}"),
     ("format", "format: {}"),
 ]
 
 
 def _constraints(prop: dict) -> list[str]:
-    found = [text.format(prop[key]) for key, text in _CONSTRAINTS if key in prop]
+    found = [
+        text.format(prop[key], s="" if prop[key] == 1 else "s")
+        for key, text in _CONSTRAINTS
+        if key in prop
+    ]
     if "enum" in prop:
         found.insert(0, ", ".join(str(v) for v in prop["enum"]))
     return found
