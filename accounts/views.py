@@ -15,6 +15,7 @@ from accounts.services import (
     profile_update,
 )
 from agentnexus.core.errors import ApplicationError
+from agentnexus.core.forms import add_application_error
 
 
 def _profile_page(request: HttpRequest, *, status: int = 200, **forms) -> HttpResponse:
@@ -29,14 +30,6 @@ def _profile_page(request: HttpRequest, *, status: int = 200, **forms) -> HttpRe
         "developer_profile": getattr(user, "developer_profile", None),
     }
     return render(request, "accounts/profile.html", context, status=status)
-
-
-def _apply_errors(form, exc: ApplicationError) -> None:
-    for name, problems in exc.fields.items():
-        for problem in problems:
-            form.add_error(name if name in form.fields else None, problem)
-    if not exc.fields:
-        form.add_error(None, exc.message)
 
 
 @login_required
@@ -60,7 +53,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
         try:
             token, raw = api_token_create(user=request.user, name=form.cleaned_data["name"])
         except ApplicationError as exc:
-            _apply_errors(form, exc)
+            add_application_error(form, exc)
         else:
             # Rendered, not redirected: the plaintext exists only in this response.
             messages.success(
@@ -90,7 +83,7 @@ def developer_create(request: HttpRequest) -> HttpResponse:
         try:
             developer_profile_create(user=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            _apply_errors(form, exc)
+            add_application_error(form, exc)
         else:
             messages.success(request, "You are now an agent developer.")
             return redirect("accounts:profile")

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agentnexus.core.errors import ApplicationError
+from agentnexus.core.forms import add_application_error
 from marketplace import selectors
 from marketplace.forms import CatalogSearchForm, ReviewForm
 from marketplace.presentation import schema_fields
@@ -105,10 +106,6 @@ def review_submit(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, "Your review is updated.")
             return redirect(f"{reverse('marketplace:agent_detail', args=[agent.slug])}#reviews")
         except ApplicationError as exc:
-            for name, problems in exc.fields.items():
-                for problem in problems:
-                    form.add_error(name if name in form.fields else None, problem)
-            if not exc.fields:
-                form.add_error(None, exc.message)
+            add_application_error(form, exc)
     context = _detail_context(request, agent, review_form=form)
     return render(request, "marketplace/agent_detail.html", context, status=400)
