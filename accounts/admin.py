@@ -69,8 +69,11 @@ class DeveloperProfileAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark selected developers as verified")
     def mark_verified(self, request, queryset) -> None:
-        updated = queryset.update(verified=True)
-        self.message_user(request, f"{updated} developer(s) marked verified.")
+        profiles = list(queryset.filter(verified=False))
+        for profile in profiles:
+            profile.verified = True
+            profile.save(update_fields=["verified"])  # post_save refreshes cached listings
+        self.message_user(request, f"{len(profiles)} developer(s) marked verified.")
 
 
 @admin.register(ApiToken)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from marketplace.models import Agent, AgentVersion, Category, Review
-from marketplace.services import review_delete
+from marketplace.services import agent_set_current_version, agent_set_status, review_delete
 
 
 @admin.register(Category)
@@ -44,6 +44,7 @@ class AgentAdmin(admin.ModelAdmin):
     list_select_related = ["category", "developer", "current_version"]
     autocomplete_fields = ["developer"]
     readonly_fields = [
+        "list_price",
         "rating_avg",
         "rating_count",
         "runs_total",
@@ -60,9 +61,16 @@ class AgentAdmin(admin.ModelAdmin):
             kwargs["queryset"] = AgentVersion.objects.filter(agent_id=object_id)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def save_model(self, request, obj: Agent, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if "current_version" in form.changed_data and obj.current_version is not None:
+            agent_set_current_version(agent=obj, version=obj.current_version)
+
     def _set_status(self, request, queryset, status: str) -> None:
-        updated = queryset.update(status=status)
-        self.message_user(request, f"{updated} agent(s) set to {Agent.Status(status).label}.")
+        agents = list(queryset)
+        for agent in agents:
+            agent_set_status(agent=agent, status=status)
+        self.message_user(request, f"{len(agents)} agent(s) set to {Agent.Status(status).label}.")
 
     @admin.action(description="Set status: active")
     def set_active(self, request, queryset) -> None:

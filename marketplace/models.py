@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import F
 
 # semver.org's reference pattern (MAJOR.MINOR.PATCH, optional pre-release and build).
 SEMVER_RE = (
@@ -42,6 +43,10 @@ class Currency(models.TextChoices):
     ETH = "ETH", "ETH"
 
 
+# Listed = shown in the catalog: not deprecated and with a version to run.
+LISTED = ~models.Q(status="deprecated") & models.Q(current_version__isnull=False)
+
+
 class Agent(models.Model):
     """A listed agent. What runs is its `current_version`; older versions stay immutable."""
 
@@ -64,6 +69,9 @@ class Agent(models.Model):
     current_version = models.ForeignKey(
         "AgentVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Copied from the current version by `agent_set_current_version`, so listings sort and
+    # filter by price on an index of this table (docs/decisions/0002-catalog-search.md).
+    list_price = models.DecimalField(max_digits=36, decimal_places=18, null=True, editable=False)
     # Kept by services (review_create/update, run completion) so listings never aggregate.
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
     rating_count = models.PositiveIntegerField(default=0)
@@ -76,10 +84,22 @@ class Agent(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # One partial index per catalog order: a page of results is an index walk, not a sort.
         indexes = [
-            models.Index(fields=["status", "category"]),
-            models.Index(fields=["-runs_total"]),
-            models.Index(fields=["-rating_avg"]),
+            models.Index(*order, name=f"agent_listed_{label}", condition=LISTED)
+            for label, order in {
+                "featured": (
+                    F("featured").desc(),
+                    F("runs_total").desc(),
+                    F("rating_avg").desc(),
+                    "name",
+                ),
+                "popular": (F("runs_total").desc(), F("rating_avg").desc(), "name"),
+                "rating": (F("rating_avg").desc(), F("rating_count").desc(), "name"),
+                "price_asc": ("list_price", "name"),
+                "price_desc": (F("list_price").desc(), "name"),
+                "newest": (F("created_at").desc(), "name"),
+            }.items()
         ]
 
     def __str__(self) -> str:
@@ -129,7 +149,6 @@ class AgentVersion(models.Model):
                 condition=models.Q(price__gte=0), name="agentversion_price_gte_0"
             ),
         ]
-        indexes = [models.Index(fields=["price"])]
 
     def __str__(self) -> str:
         return f"{self.agent.slug}@{self.version}"

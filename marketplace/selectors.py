@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast
 
-from marketplace.models import Agent, AgentVersion, Category, Review
+from marketplace.catalog_cache import catalog_cached
+from marketplace.models import LISTED, Agent, AgentVersion, Category, Review
 
 
 class Sort:
@@ -50,9 +52,7 @@ def _terms(text: str) -> list[str]:
 
 
 def _listed() -> QuerySet[Agent]:
-    return Agent.objects.exclude(status=Agent.Status.DEPRECATED).filter(
-        current_version__isnull=False
-    )
+    return Agent.objects.filter(LISTED)
 
 
 def _with_card_data(qs: QuerySet[Agent]) -> QuerySet[Agent]:
@@ -99,8 +99,8 @@ def _apply_text_search(qs: QuerySet[Agent], terms: list[str]) -> QuerySet[Agent]
 _ORDERINGS: dict[str, list[str]] = {
     Sort.POPULAR: ["-runs_total", "-rating_avg", "name"],
     Sort.RATING: ["-rating_avg", "-rating_count", "name"],
-    Sort.PRICE_ASC: ["current_version__price", "name"],
-    Sort.PRICE_DESC: ["-current_version__price", "name"],
+    Sort.PRICE_ASC: ["list_price", "name"],
+    Sort.PRICE_DESC: ["-list_price", "name"],
     Sort.NEWEST: ["-created_at", "name"],
 }
 
@@ -111,9 +111,9 @@ def agent_search(*, query: CatalogQuery) -> QuerySet[Agent]:
     if query.category:
         qs = qs.filter(category__slug=query.category)
     if query.min_price is not None:
-        qs = qs.filter(current_version__price__gte=query.min_price)
+        qs = qs.filter(list_price__gte=query.min_price)
     if query.max_price is not None:
-        qs = qs.filter(current_version__price__lte=query.max_price)
+        qs = qs.filter(list_price__lte=query.max_price)
     terms = _terms(query.text)
     if terms:
         qs = _apply_text_search(qs, terms)
@@ -124,9 +124,29 @@ def agent_search(*, query: CatalogQuery) -> QuerySet[Agent]:
     return qs.order_by(*_ORDERINGS.get(query.sort, _ORDERINGS[Sort.POPULAR]))
 
 
+def agent_search_page(*, query: CatalogQuery, page: str | int | None, per_page: int) -> Page:
+    """One page of `agent_search`, served from the catalog cache when it can be.
+
+    Out-of-range or malformed page numbers give the nearest valid page, as people expect.
+    """
+
+    def build() -> tuple[list[Agent], int, int]:
+        paginator = Paginator(agent_search(query=query), per_page)
+        found = paginator.get_page(page)
+        return list(found.object_list), paginator.count, found.number
+
+    agents, count, number = catalog_cached(f"search:{query!r}:{page}:{per_page}", build)
+    paginator = Paginator([], per_page)
+    paginator.count = count  # known from the cache: no second COUNT(*)
+    return Page(agents, number, paginator)
+
+
 def agent_featured_list(*, limit: int = 6) -> list[Agent]:
-    return list(
-        _with_card_data(_listed()).filter(featured=True).order_by("-runs_total", "name")[:limit]
+    return catalog_cached(
+        f"featured:{limit}",
+        lambda: list(
+            _with_card_data(_listed()).filter(featured=True).order_by("-runs_total", "name")[:limit]
+        ),
     )
 
 
@@ -142,7 +162,10 @@ def agent_get(*, slug: str) -> Agent | None:
 
 def category_list_with_counts() -> list[Category]:
     listed = Q(agents__current_version__isnull=False) & ~Q(agents__status=Agent.Status.DEPRECATED)
-    return list(Category.objects.annotate(agent_count=Count("agents", filter=listed)))
+    return catalog_cached(
+        "categories",
+        lambda: list(Category.objects.annotate(agent_count=Count("agents", filter=listed))),
+    )
 
 
 def agent_reviews(*, agent: Agent) -> QuerySet[Review]:

@@ -11,6 +11,7 @@ from jsonschema.exceptions import SchemaError
 
 from accounts.models import DeveloperProfile, User
 from agentnexus.core.errors import ApplicationError, ConflictError, PermissionDeniedError
+from marketplace.catalog_cache import catalog_changed
 from marketplace.models import Agent, AgentVersion, Category, Review
 
 
@@ -111,9 +112,34 @@ def agent_version_create(
         _raise_validation(exc, "The agent version is not valid.")
     agent_version.save()
     if make_current:
-        Agent.objects.filter(pk=agent.pk).update(current_version=agent_version)
-        agent.current_version = agent_version
+        agent_set_current_version(agent=agent, version=agent_version)
     return agent_version
+
+
+def agent_set_current_version(*, agent: Agent, version: AgentVersion) -> Agent:
+    """Point the agent's page and new runs at `version`; runs in progress keep theirs."""
+    if version.agent_id != agent.pk:
+        raise ApplicationError(
+            "That version belongs to another agent.",
+            code="validation_error",
+            fields={"current_version": ["Choose one of this agent's versions."]},
+        )
+    Agent.objects.filter(pk=agent.pk).update(current_version=version, list_price=version.price)
+    catalog_changed()  # update() sends no post_save
+    agent.current_version, agent.list_price = version, version.price
+    return agent
+
+
+@transaction.atomic
+def agent_set_status(*, agent: Agent, status: str) -> Agent:
+    """Active, under maintenance, or deprecated (hidden from the catalog, page still reachable)."""
+    if status not in Agent.Status.values:
+        raise ApplicationError(
+            "Unknown status.", code="validation_error", fields={"status": ["Unknown status."]}
+        )
+    agent.status = status
+    agent.save(update_fields=["status", "updated_at"])
+    return agent
 
 
 def _agent_rating_refresh(*, agent_id: int) -> None:
@@ -123,6 +149,7 @@ def _agent_rating_refresh(*, agent_id: int) -> None:
     )
     avg = Decimal(figures["avg"] or 0).quantize(Decimal("0.01"))
     Agent.objects.filter(pk=agent_id).update(rating_avg=avg, rating_count=figures["count"])
+    catalog_changed()  # update() sends no post_save
 
 
 def _lock_agent(agent: Agent) -> Agent:

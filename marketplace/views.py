@@ -35,8 +35,9 @@ def catalog(request: HttpRequest) -> HttpResponse:
     if form.is_bound:
         form.is_valid()  # Errors are shown beside the fields; the valid filters still apply.
     query = form.to_query()
-    paginator = Paginator(selectors.agent_search(query=query), CATALOG_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = selectors.agent_search_page(
+        query=query, page=request.GET.get("page"), per_page=CATALOG_PAGE_SIZE
+    )
     params = request.GET.copy()
     params.pop("page", None)
     return render(

@@ -18,6 +18,7 @@ from marketplace.api.serializers import (
     ReviewCreateInputSerializer,
     ReviewOutputSerializer,
 )
+from marketplace.catalog_cache import catalog_cached
 from marketplace.models import Agent
 from marketplace.services import review_create
 
@@ -41,6 +42,13 @@ class AgentViewSet(viewsets.ReadOnlyModelViewSet):
         params = CatalogQueryInputSerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         return selectors.agent_search(query=params.to_query())
+
+    def list(self, request: Request) -> Response:
+        # The listing is public and identical for every caller: share it through the catalog
+        # cache (errors raise before anything is stored). Key: host and normalised parameters.
+        params = sorted(request.query_params.lists())
+        key = f"api-agents:{request.scheme}://{request.get_host()}:{params!r}"
+        return Response(catalog_cached(key, lambda: super(AgentViewSet, self).list(request).data))
 
     def retrieve(self, request: Request, slug: str | None = None) -> Response:
         agent = selectors.agent_get(slug=slug or "")

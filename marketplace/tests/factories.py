@@ -5,6 +5,7 @@ from allauth.account.models import EmailAddress
 
 from accounts.models import DeveloperProfile, User
 from marketplace.models import Agent, AgentVersion, Category, Review
+from marketplace.services import agent_set_current_version
 
 INPUT_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -92,8 +93,7 @@ class AgentFactory(factory.django.DjangoModelFactory):
         agent = super()._create(model_class, *args, **kwargs)
         if price is not None:
             version = AgentVersionFactory(agent=agent, price=price)
-            Agent.objects.filter(pk=agent.pk).update(current_version=version)
-            agent.current_version = version
+            agent_set_current_version(agent=agent, version=version)
         return agent
 
 

@@ -58,7 +58,8 @@ class Command(BaseCommand):
             bio="The platform team's reference agents.",
         )
         if not developer.verified:
-            DeveloperProfile.objects.filter(pk=developer.pk).update(verified=True)
+            developer.verified = True
+            developer.save(update_fields=["verified"])
 
         categories = {c.slug: c for c in Category.objects.all()}
         created_agents = created_versions = 0
