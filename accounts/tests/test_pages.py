@@ -75,3 +75,29 @@ def test_become_a_developer(client, user):
 
 def test_profile_requires_login(client):
     assert client.get("/profile/").status_code == 302
+
+
+def test_password_reset_sends_a_working_link(client, user, mailoutbox):
+    import re
+
+    response = client.post("/accounts/password/reset/", {"email": user.email})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mailoutbox[0].body)
+    form_page = client.get(link.group(1), follow=True)
+    assert form_page.status_code == 200
+    done = client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link.group(1),
+        {"password1": "a-brand-new-password-7", "password2": "a-brand-new-password-7"},
+    )
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a-brand-new-password-7")
+
+
+def test_login_with_wrong_password_names_the_problem(client, user):
+    response = client.post(
+        "/accounts/login/", {"login": user.email, "password": "wrong-password-123"}
+    )
+    assert response.status_code == 200
+    assert "not correct" in response.content.decode() or "incorrect" in response.content.decode()
