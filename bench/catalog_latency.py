@@ -17,7 +17,7 @@ on a free 127.0.0.1 port, and load each endpoint in turn with --clients keep-ali
     /marketplace/?q=<term>             the catalog page with a search, terms rotating
 
 It prints requests, requests/s, p50/p95/p99 latency, errors and the p95 ratio to the floor, writes
-bench/results/catalog_latency.json and exits 1 if any response was not a 200. The server is always
+bench/results/catalog_latency.json and exits 1 if any response was not a 200 (2 on a setup problem). The server is always
 stopped at the end. See bench/README.md for the method and docs/benchmarks.md for results.
 """
 
@@ -68,7 +68,7 @@ REQUEST_TIMEOUT_S = 10.0
 QUIET_CORES = 0.15
 DISTURBED_CORES = 0.10
 # Each worker must hold at least this share of the keep-alive connections for a run to count.
-BALANCE_MIN_SHARE = 0.25
+BALANCE_MIN_SHARE = 0.35
 
 # Realistic searches: whole words, prefixes ("summ", "translat") and two-word phrases, narrow
 # and broad. All come from the seeded vocabulary, so each one matches something.
@@ -105,6 +105,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--skip-seed", action="store_true", help="use the data as it is (still migrates)"
     )
+    parser.add_argument(
+        "--recreate-db",
+        action="store_true",
+        help="drop and re-create the benchmark database first (its name must contain 'bench'); "
+        "needed when migrations were rewritten in place",
+    )
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument(
         "--loadgen",
@@ -130,7 +136,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--retries",
         type=int,
-        default=2,
+        default=3,
         help="measure an endpoint again (keeping the least disturbed run) when other processes "
         "used the CPUs during it",
     )
@@ -199,7 +205,7 @@ def _libpq_url(url: str, dbname: str | None = None) -> str:
     return urllib.parse.urlunsplit(("postgresql", parts.netloc, path, parts.query, ""))
 
 
-def ensure_database(db_url: str) -> None:
+def ensure_database(db_url: str, *, recreate: bool = False) -> None:
     """Create the benchmark database when it does not exist (needs a CREATEDB role)."""
     import psycopg
     from psycopg import sql
@@ -207,6 +213,23 @@ def ensure_database(db_url: str) -> None:
     dbname = urllib.parse.unquote(urllib.parse.urlsplit(db_url).path.lstrip("/"))
     if not dbname:
         raise BenchError("DATABASE_URL names no database (…/dbname at the end).")
+    if recreate:
+        if "bench" not in dbname:
+            raise BenchError(
+                f"--recreate-db drops only benchmark databases; {dbname!r} lacks 'bench'"
+            )
+        print(f"· dropping database {dbname}")
+        try:
+            with psycopg.connect(
+                _libpq_url(db_url, "postgres"), autocommit=True, connect_timeout=5
+            ) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(dbname)
+                    )
+                )
+        except psycopg.Error as exc:
+            raise BenchError(f"cannot drop database {dbname}: {exc}".strip()) from exc
     try:
         with psycopg.connect(_libpq_url(db_url), connect_timeout=5):
             return
@@ -669,6 +692,29 @@ def seed(target: int) -> int:
     return len(agents)
 
 
+def schema_mismatch() -> str | None:
+    """None when every model's table and columns exist; otherwise what is missing."""
+    from django.apps import apps
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        tables = set(connection.introspection.table_names(cursor))
+        for model in apps.get_models():
+            meta = model._meta
+            if not meta.managed or meta.proxy:
+                continue
+            if meta.db_table not in tables:
+                return f"table {meta.db_table} is missing"
+            columns = {
+                col.name
+                for col in connection.introspection.get_table_description(cursor, meta.db_table)
+            }
+            missing = [f.column for f in meta.local_concrete_fields if f.column not in columns]
+            if missing:
+                return f"{meta.db_table} lacks {', '.join(missing)}"
+    return None
+
+
 def vacuum_analyze(*, full: bool) -> None:
     """Fresh statistics and visibility map; after a seed also compact the tables (the
     current_version update leaves a dead copy of every new row behind)."""
@@ -685,8 +731,21 @@ def prepare_data(args: argparse.Namespace) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
+    try:
+        call_command("makemigrations", check=True, dry_run=True, verbosity=0)
+    except SystemExit as exc:
+        raise BenchError(
+            "the models have changes without a migration (work in progress?): "
+            "`manage.py makemigrations --check` fails, so the schema would not match the code"
+        ) from exc
     print("· migrate")
     call_command("migrate", interactive=False, verbosity=0)
+    problem = schema_mismatch()
+    if problem:
+        raise BenchError(
+            f"the database schema does not match the models ({problem}); migrations were "
+            "probably rewritten in place: run again with --recreate-db"
+        )
     created = 0
     if not args.skip_seed:
         created = seed(args.agents)
@@ -835,15 +894,53 @@ class Server:
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def _proc_stat(pid: int) -> tuple[str, int, float] | None:
-    """(comm, ppid, cpu seconds) of a process, or None when it is gone."""
+def _proc_stat(pid: int) -> tuple[str, int, float, float] | None:
+    """(comm, ppid, own CPU seconds, CPU seconds of its exited children), or None when gone."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     comm = raw[raw.index("(") + 1 : raw.rindex(")")]
     fields = raw[raw.rindex(")") + 2 :].split()
-    return comm, int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK
+    own = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    children = (int(fields[13]) + int(fields[14])) / CLK_TCK
+    return comm, int(fields[1]), own, children
+
+
+def tree_cpu_seconds(root: int | None) -> float:
+    """CPU seconds of a process tree: every live member plus the exited children they reaped.
+
+    Differences of this figure count short-lived members too (PostgreSQL's parallel query
+    workers live for one query): a child that exits moves its time into its parent's total."""
+    if root is None:
+        return 0.0
+    total = 0.0
+    for pid in [root, *descendants(root)]:
+        stat = _proc_stat(pid)
+        if stat:
+            total += stat[2] + stat[3]
+    return total
+
+
+def listener_pid(port: int) -> int | None:
+    """The process listening on a loopback TCP port (the PostgreSQL postmaster, Redis)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # LISTEN
+                    inodes.add(fields[9])
+    if not inodes:
+        return None
+    for pid in all_pids():
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if link.startswith("socket:[") and link[8:-1] in inodes:
+                        return pid
+    return None
 
 
 def all_pids() -> list[int]:
@@ -871,15 +968,6 @@ def cmdline(pid: int) -> str:
         )
     except OSError:
         return ""
-
-
-def cpu_by_comm(names: tuple[str, ...]) -> dict[int, float]:
-    out = {}
-    for pid in all_pids():
-        stat = _proc_stat(pid)
-        if stat and stat[0].startswith(names):
-            out[pid] = stat[2]
-    return out
 
 
 def system_cpu_seconds() -> dict[str, float]:
@@ -921,20 +1009,17 @@ def wait_until_quiet(max_wait: float, threshold: float) -> float:
 class CpuMeter:
     """CPU seconds used during a run by the server, PostgreSQL, Redis and the whole machine."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, postgres_pid: int | None, redis_pid: int | None) -> None:
         self.server = server
+        self.postgres_pid = postgres_pid
+        self.redis_pid = redis_pid
 
     def snapshot(self) -> dict:
-        server = {}
-        for pid in self.server.pids():
-            stat = _proc_stat(pid)
-            if stat:
-                server[pid] = stat[2]
         return {
             "t": time.monotonic(),
-            "server": server,
-            "postgres": cpu_by_comm(("postgres",)),
-            "redis": cpu_by_comm(("redis-server",)),
+            "server": tree_cpu_seconds(self.server.proc.pid if self.server.proc else None),
+            "postgres": tree_cpu_seconds(self.postgres_pid),
+            "redis": tree_cpu_seconds(self.redis_pid),
             "system": system_cpu_seconds(),
             "self": resource.getrusage(resource.RUSAGE_SELF),
             "children": resource.getrusage(resource.RUSAGE_CHILDREN),
@@ -945,7 +1030,7 @@ class CpuMeter:
         wall = after["t"] - before["t"]
 
         def moved(key: str) -> float:
-            return sum(v - before[key].get(pid, 0.0) for pid, v in after[key].items())
+            return after[key] - before[key]
 
         def rusage(key: str) -> float:
             a, b = after[key], before[key]
@@ -1072,8 +1157,15 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, int, bool]:
     return status, size, close
 
 
-async def _client(index: int, port: int, paths: list[str], deadline: float, rec: _Recorder) -> None:
-    reader = writer = None
+async def _client(
+    index: int,
+    port: int,
+    paths: list[str],
+    deadline: float,
+    rec: _Recorder,
+    conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None,
+) -> None:
+    reader, writer = conn if conn else (None, None)
     path_i, ip_i = index * 7, index * 7919
     while time.perf_counter() < deadline:
         if writer is None:
@@ -1135,13 +1227,24 @@ def run_asyncio(
 
     async def main() -> tuple[_Recorder, float]:
         rec = _Recorder()
+        # Connect one at a time, a few ms apart, before the clock starts: a burst of connects is
+        # drained by whichever worker wakes first (see the README); spaced ones spread out.
+        conns: list[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None] = []
+        for _ in range(clients):
+            try:
+                conns.append(await asyncio.open_connection(HOST, port))
+            except OSError:
+                conns.append(None)
+            await asyncio.sleep(0.005)
         started = time.perf_counter()
         deadline = started + duration
         if during is not None:
             asyncio.get_running_loop().call_later(
                 min(duration / 2, 5.0), lambda: observed.append(during())
             )
-        await asyncio.gather(*(_client(i, port, paths, deadline, rec) for i in range(clients)))
+        await asyncio.gather(
+            *(_client(i, port, paths, deadline, rec, conns[i]) for i in range(clients))
+        )
         return rec, time.perf_counter() - started
 
     try:
@@ -1220,13 +1323,16 @@ def measure(
             return run_wrk(server.base, paths, args.clients, duration, args.wrk_threads, during)
         return run_asyncio(server.port, paths, args.clients, duration, during)
 
-    meter = CpuMeter(server)
+    meter = CpuMeter(server, args.postgres_pid, args.redis_pid)
     attempts: list[dict] = []
     for attempt in range(1 + args.retries):
         if args.quiet_wait > 0:
             wait_until_quiet(args.quiet_wait, QUIET_CORES)
         if args.warmup > 0:
             load(args.warmup)
+            # Let both workers settle before the measured connections arrive: a worker still
+            # busy with the warm-up's closing connections loses the accept race for all of them.
+            time.sleep(1.0)
         before = meter.snapshot()
         result = load(args.duration, server.connections_per_worker)
         after = meter.snapshot()
@@ -1323,30 +1429,34 @@ def machine_info() -> dict:
 
 
 def explain(term_sample: list[str]) -> None:
+    """The queries behind the catalog page and the API search, uncached (CATALOG_CACHE_SECONDS=0),
+    each with its time and EXPLAIN (ANALYZE, BUFFERS) plan."""
     from django.core.paginator import Paginator
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
 
     from marketplace import selectors
     from marketplace.selectors import CatalogQuery
 
     cases = [("/marketplace/ (plain)", "", 12)] + [(f"search {t!r}", t, 20) for t in term_sample]
-    for label, text, size in cases:
-        with CaptureQueriesContext(connection) as ctx:
-            if size == 12:
-                selectors.category_list_with_counts()
-            page = Paginator(selectors.agent_search(query=CatalogQuery(text=text)), size).get_page(
-                1
+    with override_settings(CATALOG_CACHE_SECONDS=0):
+        for label, text, size in cases:
+            with CaptureQueriesContext(connection) as ctx:
+                if size == 12:
+                    selectors.category_list_with_counts()
+                query = CatalogQuery(text=text)
+                page = Paginator(selectors.agent_search(query=query), size).get_page(1)
+                list(page.object_list)
+            print(
+                f"\n=== {label}: {page.paginator.count} matches, {len(ctx.captured_queries)} queries"
             )
-            list(page.object_list)
-        print(f"\n=== {label}: {page.paginator.count} matches, {len(ctx.captured_queries)} queries")
-        for captured in ctx.captured_queries:
-            sql = captured["sql"]
-            print(f"\n-- {captured['time']} s (first run): {sql[:160]}…")
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-                for (row,) in cursor.fetchall():
-                    print(f"   {row}")
+            for captured in ctx.captured_queries:
+                sql = captured["sql"]
+                print(f"\n-- {captured['time']} s (first run): {sql[:160]}…")
+                with connection.cursor() as cursor:
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                    for (row,) in cursor.fetchall():
+                        print(f"   {row}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1364,7 +1474,7 @@ def run(args: argparse.Namespace) -> int:
     if loadgen == "wrk" and not LUA_SCRIPT.exists():
         raise BenchError(f"missing {LUA_SCRIPT}")
 
-    ensure_database(db_url)
+    ensure_database(db_url, recreate=args.recreate_db)
     env = server_env(db_url, redis_url)
     django_setup(env)
     data = prepare_data(args)
@@ -1402,6 +1512,16 @@ def run(args: argparse.Namespace) -> int:
         "data": data,
         "targets": {"spec_p95_ms": SPEC_P95_MS, "aim_p95_ms": AIM_P95_MS},
     }
+    # Whose CPU is whose: the PostgreSQL and Redis serving this run (not other instances on the
+    # machine), found by their listening ports; they must be local for the split to be shown.
+    db_port = urllib.parse.urlsplit(db_url).port or 5432
+    redis_parts = urllib.parse.urlsplit(redis_url)
+    args.postgres_pid = listener_pid(db_port)
+    args.redis_pid = (
+        listener_pid(redis_parts.port or 6379) if redis_parts.scheme != "unix" else None
+    )
+    if args.postgres_pid is None or args.redis_pid is None:
+        print("! PostgreSQL or Redis process not found from its port: its CPU shows up as 'other'")
     server = Server(env, args.workers)
     results: list[dict] = []
     try:
@@ -1409,7 +1529,12 @@ def run(args: argparse.Namespace) -> int:
         server.wait_ready()
         workers = server.worker_pids()
         print(f"· server up on {server.base}; worker pids {' '.join(map(str, workers))}")
-        matches = preflight(server.base, selected)
+        try:
+            matches = preflight(server.base, selected)
+        except BenchError as exc:
+            raise BenchError(
+                f"{exc}\n--- server log (last lines) ---\n{server.log_tail(60)}"
+            ) from exc
         if matches:
             print("· API matches per term: " + ", ".join(f"{t} {n}" for t, n in matches.items()))
         meta["search_matches"] = matches
