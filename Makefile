@@ -20,10 +20,10 @@ VENV_BIN := .venv/bin
 TEST_SETTINGS := agentnexus.settings.test
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format schema bench services-up services-down clean venv
+.PHONY: help run test lint format schema bench bench-gas services-up services-down clean venv
 
 help:
-	@echo "targets: run test lint format schema bench services-up services-down clean"
+	@echo "targets: run test lint format schema bench bench-gas services-up services-down clean"
 
 # A virtualenv only (no system packages): what lint/format/schema/bench need.
 venv:
@@ -48,8 +48,13 @@ schema: venv
 	DJANGO_SETTINGS_MODULE=$(TEST_SETTINGS) $(VENV_BIN)/python manage.py spectacular \
 		--file docs/openapi.yaml --validate --fail-on-warn
 
+# Catalog latency needs PostgreSQL + Redis (DATABASE_URL / REDIS_URL, see bench/README.md).
 bench: venv
 	$(VENV_BIN)/python bench/catalog_latency.py
+
+# Gas per escrow operation on a throwaway anvil.
+bench-gas: venv
+	$(VENV_BIN)/python bench/gas.py
 
 services-up:
 	@scripts/services.sh start

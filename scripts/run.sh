@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# `make run`: migrate, collect static files, seed the demo data, then run Redis (unless REDIS_URL is
+# `make run`: start a local chain, migrate, collect static files, seed the demo data, deploy the
+# contracts (chain_deploy), then run Redis (unless REDIS_URL is
 # set), a Celery worker, Celery beat and the ASGI server side by side. Every output line carries
 # the name of the process that wrote it. Ctrl-C (or any one process exiting) stops them all.
 #
 # Environment: AGENTNEXUS_PORT (default 8000), LOCAL_REDIS_PORT (default 6379), REDIS_URL,
+# LOCAL_CHAIN_PORT (default 8545), CHAIN_RPC_URL (set = use that chain, start none),
 # DATABASE_URL, DJANGO_SETTINGS_MODULE (default agentnexus.settings.local).
 set -euo pipefail
 
@@ -101,6 +103,15 @@ redis_ping() { # port
     ) 2>/dev/null
 }
 
+chain_ready() {
+    "$BIN/python" - "$CHAIN_RPC_URL" <<'PY' >/dev/null 2>&1
+import json, sys, urllib.request
+body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
+request = urllib.request.Request(sys.argv[1], body, {"Content-Type": "application/json"})
+json.load(urllib.request.urlopen(request, timeout=2))["result"]
+PY
+}
+
 healthy() {
     if command -v curl >/dev/null 2>&1; then
         curl -fsS -o /dev/null --max-time 2 "$URL/healthz" 2>/dev/null
@@ -131,6 +142,19 @@ if [[ -z "${REDIS_URL:-}" ]]; then
     }
 fi
 
+# --- a local chain (unless CHAIN_RPC_URL is set), kept across runs in .cache/ -----------------------
+if [[ -z "${CHAIN_RPC_URL:-}" ]]; then
+    chain_port="${LOCAL_CHAIN_PORT:-8545}"
+    if ! port_free "$chain_port"; then
+        say "127.0.0.1:$chain_port (local chain) is already in use; stop that process or set LOCAL_CHAIN_PORT"
+        exit 1
+    fi
+    export CHAIN_RPC_URL="http://127.0.0.1:$chain_port"
+    mkdir -p "$ROOT/.cache"
+    spawn chain "$BIN/python" -m payments.chain.anvil --port "$chain_port" \
+        --state "$ROOT/.cache/anvil-state.json"
+fi
+
 # --- one-off setup ----------------------------------------------------------------------------------
 say "migrate"
 "$BIN/python" manage.py migrate --noinput
@@ -138,6 +162,13 @@ say "collectstatic"
 "$BIN/python" manage.py collectstatic --noinput -v 0
 say "seed_demo"
 "$BIN/python" manage.py seed_demo
+say "chain_deploy"
+for ((i = 0; i < 200; i++)); do # anvil answers within a second or two
+    chain_ready && break
+    check_children
+    sleep 0.1
+done
+"$BIN/python" manage.py chain_deploy
 
 # --- long-running processes --------------------------------------------------------------------------
 spawn worker "$BIN/celery" -A agentnexus worker -l info --concurrency 2

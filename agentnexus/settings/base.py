@@ -255,3 +255,34 @@ LOGGING = {
 
 # --- Catalog --------------------------------------------------------------------------------------
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=30)
+
+# --- Chain (docs/decisions/0005-chain-deployment.md) -----------------------------------------------
+# The node the platform talks to; CHAIN_ID guards against signing for another network.
+CHAIN_RPC_URL = env("CHAIN_RPC_URL", default="http://127.0.0.1:8545")
+CHAIN_ID = env.int("CHAIN_ID", default=31337)
+# Keys are secrets: from the environment only, never logged. On a local chain (31337/1337) left
+# empty, chain_deploy falls back to anvil's public development accounts.
+CHAIN_DEPLOYER_KEY = env("CHAIN_DEPLOYER_KEY", default="")
+CHAIN_ORCHESTRATOR_KEY = env("CHAIN_ORCHESTRATOR_KEY", default="")
+CHAIN_ADMIN_ADDRESS = env("CHAIN_ADMIN_ADDRESS", default="")
+CHAIN_FEE_RECIPIENT = env("CHAIN_FEE_RECIPIENT", default="")
+CHAIN_STABLECOIN_ADDRESS = env("CHAIN_STABLECOIN_ADDRESS", default="")
+CHAIN_FEE_BPS = env.int("CHAIN_FEE_BPS", default=3000)
+CHAIN_PAYMENT_TTL_SECONDS = env.int("CHAIN_PAYMENT_TTL_SECONDS", default=30 * 24 * 3600)
+CHAIN_METADATA_BASE_URI = env("CHAIN_METADATA_BASE_URI", default="")
+
+# --- Runtime (docs/agent-protocol.md, docs/decisions/0006-run-execution.md) -------------------------
+RUNTIME_BACKEND = env("RUNTIME_BACKEND", default="runtime.backends.docker.DockerBackend")
+RUNTIME_SOCKET_ROOT = env("RUNTIME_SOCKET_ROOT", default="/tmp/agentnexus-runs")
+RUNTIME_MAX_RUNS_PER_AGENT = env.int("RUNTIME_MAX_RUNS_PER_AGENT", default=10)
+RUNTIME_MAX_RUNS_PER_USER = env.int("RUNTIME_MAX_RUNS_PER_USER", default=5)
+RUNTIME_MAX_OUTPUT_BYTES = env.int("RUNTIME_MAX_OUTPUT_BYTES", default=1_000_000)
+RUNTIME_MAX_LOG_BYTES = env.int("RUNTIME_MAX_LOG_BYTES", default=5_000_000)
+RUNTIME_HEARTBEAT_SECONDS = env.float("RUNTIME_HEARTBEAT_SECONDS", default=2.0)
+RUNTIME_WORKER_LOST_SECONDS = env.int("RUNTIME_WORKER_LOST_SECONDS", default=30)
+# Encrypts run secrets while they wait for a worker; default: derived from DJANGO_SECRET_KEY.
+RUNTIME_SECRETS_KEY = env("RUNTIME_SECRETS_KEY", default="")
+CELERY_TASK_ROUTES = {"runtime.execute_run": {"queue": "runs"}}
+CELERY_BEAT_SCHEDULE = {
+    "reap-runs": {"task": "runtime.reap_runs", "schedule": 10.0},
+}

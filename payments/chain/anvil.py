@@ -7,6 +7,7 @@ Used by the contract tests (session fixture), bench/gas.py and local development
 
     python -m payments.chain.anvil --print-path       # where the binary is
     python -m payments.chain.anvil --port 8545        # run in the foreground until Ctrl-C
+    python -m payments.chain.anvil --port 8545 --state .cache/anvil-state.json   # ... and keep it
 """
 
 from __future__ import annotations
@@ -262,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--chain-id", type=int, default=DEFAULT_CHAIN_ID)
     parser.add_argument("--block-time", type=float, default=None)
+    parser.add_argument(
+        "--state", default=None, help="load the chain from this file and save it there on exit"
+    )
     args = parser.parse_args(argv)
     binary = find_anvil()
     if args.print_path:
@@ -270,7 +274,13 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(binary)
         return 0
-    node = Anvil.start(chain_id=args.chain_id, port=args.port, block_time=args.block_time)
+    extra: tuple[str, ...] = ()
+    if args.state:
+        # Saved every 10 s as well as on exit, so a hard kill loses little.
+        extra = ("--state", args.state, "--state-interval", "10")
+    node = Anvil.start(
+        chain_id=args.chain_id, port=args.port, block_time=args.block_time, extra_args=extra
+    )
     print(node.rpc_url, flush=True)
     stop = False
 

@@ -305,6 +305,10 @@ class ChainClient:
     def balance(self, address: str) -> int:
         return int(self.w3.eth.get_balance(Web3.to_checksum_address(address)))
 
+    def has_code(self, address: str) -> bool:
+        """Whether a contract lives at `address` (False after a dev chain was reset)."""
+        return len(self.w3.eth.get_code(Web3.to_checksum_address(address))) > 0
+
     def block_timestamp(self) -> int:
         return int(self.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
 

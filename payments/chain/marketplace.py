@@ -14,6 +14,7 @@ from payments.chain.artifacts import ENTITLEMENTS, ESCROW, MOCK_STABLECOIN
 from payments.chain.client import (
     NATIVE_TOKEN,
     ChainClient,
+    ContractRevert,
     MarketplaceDeployment,
 )
 
@@ -111,6 +112,43 @@ class Marketplace:
         self._send(self.escrow.functions.registerAgent(agent_id, developer), key)
         for token, price in prices.items():
             self.set_price(agent_id, token, price, key=key)
+
+    def ensure_agent(
+        self, agent_id: int, developer: str, *, prices: Mapping[str, int], key: Key
+    ) -> list[str]:
+        """Make the chain list `agent_id` for `developer` at `prices`; returns what changed.
+
+        Idempotent and resumable: reads the chain first and sends only the missing transactions.
+        """
+        changes: list[str] = []
+        developer = self.client.to_checksum(developer)
+        current = self.developer_of(agent_id)
+        if current is None:
+            try:
+                self._send(self.entitlements.functions.registerAgent(agent_id, 0, False), key)
+            except ContractRevert as exc:  # an earlier attempt stopped between the two calls
+                if exc.name != "AgentAlreadyRegistered":
+                    raise
+            self._send(self.escrow.functions.registerAgent(agent_id, developer), key)
+            changes.append("registered")
+        elif current != developer:
+            self.set_developer(agent_id, developer, key=key)
+            changes.append(f"developer {current} -> {developer}")
+        for token, price in prices.items():
+            if self.price(agent_id, token) != price:
+                self.set_price(agent_id, token, price, key=key)
+                changes.append(f"price {token} = {price}")
+        return changes
+
+    def set_developer(self, agent_id: int, developer: str, *, key: Key) -> TxReceipt:
+        return self._send(
+            self.escrow.functions.setDeveloper(agent_id, self.client.to_checksum(developer)), key
+        )
+
+    def developer_of(self, agent_id: int) -> str | None:
+        """The developer address an agent pays out to, or None when it is not registered."""
+        address = self.client.call(self.escrow.functions.developerOf(agent_id))
+        return None if int(address, 16) == 0 else self.client.to_checksum(address)
 
     def set_price(self, agent_id: int, token: str, price: int, *, key: Key) -> TxReceipt:
         return self._send(

@@ -1,0 +1,182 @@
+"""Payments services. The chain adapter (payments.chain) does the talking; these decide and record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+
+from marketplace.models import LISTED, Agent, Currency
+from payments.chain.client import NATIVE_TOKEN, ChainClient, deploy_marketplace
+from payments.chain.marketplace import Key, Marketplace
+from payments.models import ChainAgent, ChainDeployment
+
+# Base units per whole token. The stablecoin is a USDC-like 6-decimal ERC-20 on every chain we list.
+CURRENCY_DECIMALS = {Currency.ETH: 18, Currency.USDC: 6}
+
+
+def price_units(*, amount: Decimal, currency: str) -> int:
+    """A catalog price in the token's base units. Raises ValueError when it is not exact."""
+    units = amount.scaleb(CURRENCY_DECIMALS[Currency(currency)])
+    if units != units.to_integral_value():
+        raise ValueError(f"{amount} {currency} is finer than the token's smallest unit")
+    return int(units)
+
+
+@dataclass
+class ChainDeployResult:
+    deployment: ChainDeployment
+    deployed: bool
+    registered: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def chain_deployment_active(*, chain_id: int) -> ChainDeployment | None:
+    return ChainDeployment.objects.filter(chain_id=chain_id, is_active=True).first()
+
+
+def chain_deploy(
+    *,
+    client: ChainClient,
+    deployer_key: Key,
+    orchestrator: str,
+    fee_recipient: str,
+    admin: str | None = None,
+    admin_key: Key | None = None,
+    stablecoin: str | None = None,
+    fee_bps: int,
+    payment_ttl: int,
+    base_uri: str = "",
+    redeploy: bool = False,
+    log: Callable[[str], None] = lambda message: None,
+) -> ChainDeployResult:
+    """Deploy the contracts unless this chain already has them, then list every catalog agent.
+
+    Idempotent: the active deployment of the chain is reused while its code is on chain (a reset
+    dev chain loses it, and then the record is retired and the contracts deployed anew); agents
+    are registered and priced from what the chain reports, so a re-run sends only what is missing.
+    `admin_key` signs agent registrations (default: the deployer's, which is the admin unless
+    `admin` names another account such as a multisig; then registrations are left to it).
+    """
+    record = chain_deployment_active(chain_id=client.chain_id)
+    if record and not redeploy and client.has_code(record.escrow_address):
+        log(f"chain {client.chain_id}: using the deployment at escrow {record.escrow_address}")
+        deployed = False
+    else:
+        if record:
+            reason = "--redeploy" if redeploy else "its contracts are gone (was the chain reset?)"
+            log(
+                f"chain {client.chain_id}: retiring the deployment at {record.escrow_address}: {reason}"
+            )
+        deployment = deploy_marketplace(
+            client,
+            deployer_key=deployer_key,
+            orchestrator=orchestrator,
+            fee_recipient=fee_recipient,
+            admin=admin,
+            fee_bps=fee_bps,
+            payment_ttl=payment_ttl,
+            base_uri=base_uri,
+            stablecoin=stablecoin,
+            log=log,
+        )
+        record = _deployment_record(deployment=deployment.to_dict())
+        deployed = True
+
+    result = ChainDeployResult(deployment=record, deployed=deployed)
+    signer = admin_key or deployer_key
+    if client.account(signer).address != client.to_checksum(record.admin_address):
+        log(f"agents not registered: the admin is {record.admin_address}; register them from it")
+        return result
+    market = Marketplace(
+        client,
+        entitlements=record.entitlements_address,
+        escrow=record.escrow_address,
+        stablecoin=record.stablecoin_address or None,
+    )
+    for agent in (
+        Agent.objects.filter(LISTED).select_related("current_version", "developer").order_by("pk")
+    ):
+        _agent_sync(market=market, record=record, agent=agent, key=signer, result=result, log=log)
+    return result
+
+
+@transaction.atomic
+def _deployment_record(*, deployment: dict) -> ChainDeployment:
+    ChainDeployment.objects.select_for_update().filter(
+        chain_id=deployment["chain_id"], is_active=True
+    ).update(is_active=False)
+    return ChainDeployment.objects.create(
+        chain_id=deployment["chain_id"],
+        escrow_address=deployment["escrow"],
+        entitlements_address=deployment["entitlements"],
+        stablecoin_address=deployment["stablecoin"] or "",
+        stablecoin_is_mock=deployment["stablecoin_is_mock"],
+        deployer_address=deployment["deployer"],
+        admin_address=deployment["admin"],
+        orchestrator_address=deployment["orchestrator"],
+        pauser_address=deployment["pauser"],
+        fee_recipient_address=deployment["fee_recipient"],
+        fee_bps=deployment["fee_bps"],
+        payment_ttl_seconds=deployment["payment_ttl"],
+        base_uri=deployment["base_uri"],
+        block_number=deployment["block_number"],
+        entitlements_tx=deployment["entitlements_tx"],
+        escrow_tx=deployment["escrow_tx"],
+        compiler_version=deployment["compiler_version"],
+    )
+
+
+def _agent_sync(
+    *,
+    market: Marketplace,
+    record: ChainDeployment,
+    agent: Agent,
+    key: Key,
+    result: ChainDeployResult,
+    log: Callable[[str], None],
+) -> None:
+    developer = agent.developer.payout_address
+    if not developer:
+        result.skipped.append(agent.slug)
+        log(f"  {agent.slug}: skipped, its developer has no payout address")
+        return
+    version = agent.current_version
+    token = NATIVE_TOKEN if version.currency == Currency.ETH else record.stablecoin_address
+    if not token:
+        result.skipped.append(agent.slug)
+        log(f"  {agent.slug}: skipped, priced in {version.currency} but no stablecoin is listed")
+        return
+    if version.price <= 0:
+        result.skipped.append(agent.slug)
+        log(f"  {agent.slug}: skipped, free agents need no escrow")
+        return
+    try:
+        prices = {token: price_units(amount=version.price, currency=version.currency)}
+    except ValueError as exc:
+        result.skipped.append(agent.slug)
+        log(f"  {agent.slug}: skipped, {exc}")
+        return
+    # The on-chain id is the agent's primary key: stable, unique, and fits the contract's uint64.
+    chain_agent_id = agent.pk
+    changes = market.ensure_agent(chain_agent_id, developer, prices=prices, key=key)
+    ChainAgent.objects.update_or_create(
+        deployment=record,
+        agent=agent,
+        defaults={
+            "chain_agent_id": chain_agent_id,
+            "developer_address": market.client.to_checksum(developer),
+            "prices": {address: str(units) for address, units in prices.items()},
+        },
+    )
+    if "registered" in changes:
+        result.registered.append(agent.slug)
+        log(
+            f"  {agent.slug}: registered as #{chain_agent_id} at {version.price.normalize():f} {version.currency}"
+        )
+    elif changes:
+        result.updated.append(agent.slug)
+        log(f"  {agent.slug}: {', '.join(changes)}")
