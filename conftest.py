@@ -5,7 +5,7 @@ import os
 import pytest
 from django.conf import settings
 
-pytest_plugins = ["marketplace.tests.fixtures"]
+pytest_plugins = ["marketplace.tests.fixtures", "runtime.tests.fixtures"]
 
 
 def pytest_configure(config) -> None:

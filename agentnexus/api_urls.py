@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from marketplace.api.views import AgentReviewsApi, AgentViewSet, CategoryListApi, CurrentUserApi
+from runtime.api.views import RunCancelApi, RunDetailApi, RunEventsApi, RunListCreateApi
 
 router = SimpleRouter()
 router.register("agents", AgentViewSet, basename="agent")
@@ -15,4 +16,8 @@ urlpatterns = [
     path("agents/<slug:slug>/reviews/", AgentReviewsApi.as_view(), name="agent-reviews"),
     path("categories/", CategoryListApi.as_view(), name="categories"),
     path("me/", CurrentUserApi.as_view(), name="me"),
+    path("runs/", RunListCreateApi.as_view(), name="runs"),
+    path("runs/<uuid:run_id>/", RunDetailApi.as_view(), name="run-detail"),
+    path("runs/<uuid:run_id>/cancel/", RunCancelApi.as_view(), name="run-cancel"),
+    path("runs/<uuid:run_id>/events/", RunEventsApi.as_view(), name="run-events"),
 ]

@@ -1,3 +1,5 @@
-"""WebSocket routes. Run streaming arrives with the runtime (issue 4)."""
+"""WebSocket routes."""
 
-websocket_urlpatterns: list = []
+from runtime.routing import websocket_urlpatterns as runtime_routes
+
+websocket_urlpatterns: list = [*runtime_routes]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("marketplace.urls")),
+    path("", include("runtime.urls")),
 ]
 
 handler404 = "agentnexus.core.views.page_not_found"

@@ -192,6 +192,19 @@ class RunStats:
 
 
 def agent_run_stats(*, agent: Agent) -> RunStats:
-    """Run figures for the agent page. Median duration arrives with runs (issue 4)."""
+    """Run figures for the agent page: counts kept on the agent, median over its latest
+    successful runs (bounded, so the page cost does not grow with the agent's history)."""
     rate = 100.0 * agent.runs_succeeded / agent.runs_total if agent.runs_total else 0.0
-    return RunStats(runs=agent.runs_total, success_rate=round(rate, 1), median_duration_seconds=0.0)
+    durations = sorted(
+        agent.runs.filter(status="succeeded", duration_ms__isnull=False)
+        .order_by("-id")
+        .values_list("duration_ms", flat=True)[:1000]
+    )
+    median = 0.0
+    if durations:
+        mid = len(durations) // 2
+        ms = durations[mid] if len(durations) % 2 else (durations[mid - 1] + durations[mid]) / 2
+        median = round(ms / 1000, 2)
+    return RunStats(
+        runs=agent.runs_total, success_rate=round(rate, 1), median_duration_seconds=median
+    )

@@ -44,6 +44,10 @@ if [[ "$MODE" == test ]]; then
     pkg_installed fonts-dejavu-core || [[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] ||
         missing+=(fonts-dejavu-core)
 
+    # The agent runtime: Docker engine + debootstrap for the base image (scripts/docker_images.sh).
+    command -v dockerd >/dev/null 2>&1 || pkg_installed docker.io || missing+=(docker.io)
+    command -v debootstrap >/dev/null 2>&1 || pkg_installed debootstrap || missing+=(debootstrap)
+
     # A Compose implementation, so tests validate docker-compose.yml with the real parser.
     if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
         missing+=(docker-compose)

@@ -155,6 +155,12 @@ if [[ -z "${CHAIN_RPC_URL:-}" ]]; then
         --state "$ROOT/.cache/anvil-state.json"
 fi
 
+# --- the agent images (Docker engine needed to run agents; the catalog works without it) ----------
+if ! "$ROOT/scripts/docker_images.sh"; then
+    say "warning: agent images could not be built; runs will fail with 'image missing' until"
+    say "         scripts/docker_images.sh succeeds (it needs the Docker engine; see README)"
+fi
+
 # --- one-off setup ----------------------------------------------------------------------------------
 say "migrate"
 "$BIN/python" manage.py migrate --noinput
@@ -171,7 +177,10 @@ done
 "$BIN/python" manage.py chain_deploy
 
 # --- long-running processes --------------------------------------------------------------------------
-spawn worker "$BIN/celery" -A agentnexus worker -l info --concurrency 2
+spawn worker "$BIN/celery" -A agentnexus worker -l info --concurrency 2 -n "worker@%h"
+# Runs wait on their containers: one thread each, on their own queue (docs/decisions/0006).
+spawn runner "$BIN/celery" -A agentnexus worker -l info -Q runs -P threads \
+    --concurrency "${RUNTIME_MAX_RUNS_PER_AGENT:-10}" -n "runner@%h"
 spawn beat "$BIN/celery" -A agentnexus beat -l info \
     --schedule "${TMPDIR:-/tmp}/agentnexus-celerybeat-schedule"
 spawn web "$BIN/uvicorn" agentnexus.asgi:application --host "$HOST" --port "$PORT"

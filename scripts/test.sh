@@ -36,6 +36,9 @@ STARTED_BY_US="${AGENTNEXUS_SERVICES_STARTED:-}"
 unset AGENTNEXUS_SERVICES_STARTED
 export DATABASE_URL REDIS_URL
 
+step "docker engine and agent images"
+scripts/docker_images.sh
+
 step "ruff check"
 "$BIN/ruff" check .
 step "ruff format --check"

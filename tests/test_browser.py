@@ -209,3 +209,168 @@ def test_sign_up_verify_log_in_and_review(page, catalog, mailoutbox):
     assert "Caught a big inflow early" in page.locator("#reviews").inner_text()
     review = Review.objects.get()
     assert (review.rating, review.author.email) == (4, "new.person@example.com")
+
+
+# ------------------------------------------------------------------------------------------- runs
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """The real ASGI app (HTTP + WebSockets) under uvicorn on a free loopback port."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from agentnexus.asgi import application
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def run_worker():
+    from celery.contrib.testing.worker import start_worker
+
+    from agentnexus.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(
+            app, pool="threads", concurrency=4, perform_ping_check=False, queues=["celery", "runs"]
+        ):
+            yield
+    finally:
+        app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def run_page(browser, asgi_server):
+    from django.test import Client
+
+    from marketplace.tests.factories import UserFactory
+
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=asgi_server)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": asgi_server}]
+    )
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    foreign: list[str] = []
+    host = urlparse(asgi_server).netloc
+    page.on(
+        "request",
+        lambda r: (
+            foreign.append(r.url)
+            if urlparse(r.url).netloc not in (host, "") and not r.url.startswith("data:")
+            else None
+        ),
+    )
+    yield page
+    context.close()
+    assert not foreign, f"pages loaded assets from elsewhere (CDN?): {foreign}"
+
+
+@pytest.mark.parametrize(
+    ("slug", "expect"),
+    [("echo", "hello"), ("page-summarizer", "title"), ("csv-analyzer", "columns")],
+)
+def test_run_each_example_agent_from_the_browser(
+    run_page, run_worker, example_images, slug, expect
+):
+    from runtime.models import Run
+    from runtime.tests.runs_env import example_agent
+
+    page = run_page
+    agent = example_agent(slug, image=example_images[slug])
+    page.goto(f"/marketplace/{agent.slug}/")
+    page.get_by_role("link", name="Run this agent").click()
+    page.wait_for_url(re.compile(r"/run/$"))
+    assert_controls_are_labelled(page, f"{slug} run form")
+    # The form is prefilled with the agent's example input; start it as it is.
+    page.get_by_role("button", name="Start run").click()
+    page.wait_for_url(re.compile(r"/runs/[0-9a-f-]+/$"))
+    badge = page.locator("[data-run-badge]")
+    badge.filter(has_text="Succeeded").wait_for(timeout=60_000)
+    assert page.locator("[data-run-progress]").get_attribute("value") == "100"
+    output = page.locator("[data-run-output]")
+    output.wait_for(state="visible")
+    assert expect in output.inner_text().lower()
+    assert page.get_by_role("link", name="Download as JSON").is_visible()
+    run = Run.objects.get()
+    assert run.status == "succeeded"
+    if slug == "echo":
+        assert page.locator("[data-run-log] li").count() >= 1, "log lines arrived live"
+        for size, width in WIDTHS.items():
+            page.set_viewport_size({"width": width, "height": 900})
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"run-{size}.png"), full_page=True)
+            assert_no_horizontal_overflow(page, f"run page at {width}px")
+
+
+def test_run_form_shows_field_errors_and_keeps_input(run_page, example_images):
+    from runtime.models import Run
+    from runtime.tests.runs_env import example_agent
+
+    page = run_page
+    agent = example_agent("csv-analyzer", image=example_images["csv-analyzer"])
+    page.goto(f"/marketplace/{agent.slug}/run/")
+    csv_field = page.get_by_label(re.compile("csv", re.I)).first
+    csv_field.fill("")
+    # Bypass the browser's own check to see the server's field error.
+    page.evaluate("document.querySelector('form.run-form').noValidate = true")
+    page.get_by_role("button", name="Start run").click()
+    page.wait_for_load_state()
+    assert page.locator(".errorlist").count() >= 1
+    assert not Run.objects.exists()
+
+
+def test_cancel_from_the_run_page(run_page, run_worker, misbehave_image):
+    from marketplace.services import agent_set_current_version
+    from marketplace.tests.factories import AgentFactory, AgentVersionFactory
+    from runtime.models import Run
+
+    page = run_page
+    agent = AgentFactory(slug="slow-agent", name="Slow Agent", price=None)
+    version = AgentVersionFactory(
+        agent=agent,
+        image_ref=misbehave_image,
+        input_schema={
+            "type": "object",
+            "properties": {
+                "mode": {"type": "string", "enum": ["sleep"], "title": "Mode"},
+                "seconds": {"type": "integer", "title": "Seconds", "minimum": 1},
+            },
+            "required": ["mode"],
+        },
+        output_schema={"type": "object"},
+        example_input={"mode": "sleep", "seconds": 60},
+        memory_mb=64,
+        timeout_seconds=120,
+    )
+    agent_set_current_version(agent=agent, version=version)
+    page.goto("/marketplace/slow-agent/run/")
+    page.get_by_role("button", name="Start run").click()
+    page.locator("[data-run-badge]").filter(has_text="Running").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Cancel run").click()
+    page.locator("[data-run-badge]").filter(has_text="Canceled").wait_for(timeout=10_000)
+    assert Run.objects.get().status == "canceled"

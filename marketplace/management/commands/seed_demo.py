@@ -1,7 +1,9 @@
 """Idempotent demo data: the spec's 20 agents, a demo user, a demo developer and an admin."""
 
 from decimal import Decimal
+from pathlib import Path
 
+import yaml
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -37,6 +39,44 @@ class Command(BaseCommand):
             user=user, email=email, defaults={"verified": True, "primary": True}
         )
         return user
+
+    def _example_agents(self, developer: DeveloperProfile, categories: dict) -> int:
+        """The runnable example agents (examples/agents/*/agent.yaml; images built by
+        scripts/docker_images.sh as agentnexus/example-<dir>:<version>)."""
+        created = 0
+        for path in sorted((Path(settings.BASE_DIR) / "examples" / "agents").glob("*/agent.yaml")):
+            data = yaml.safe_load(path.read_text())
+            agent = Agent.objects.filter(slug=data["slug"]).first()
+            if agent is None:
+                agent = agent_create(
+                    developer=developer,
+                    slug=data["slug"],
+                    name=data["name"],
+                    summary=data["summary"],
+                    description=data.get("description", ""),
+                    category=categories[data.get("category", "general")],
+                    tags=data.get("tags", []),
+                    featured=True,
+                )
+                created += 1
+            version = str(data["version"])
+            if agent.versions.filter(version=version).exists():
+                continue
+            resources = data.get("resources", {})
+            agent_version_create(
+                agent=agent,
+                version=version,
+                image_ref=f"agentnexus/example-{path.parent.name}:{version}",
+                input_schema=data["input_schema"],
+                output_schema=data["output_schema"],
+                example_input=(data.get("examples") or [{"input": {}}])[0]["input"],
+                memory_mb=resources.get("memory_mb", 128),
+                cpus=Decimal(str(resources.get("cpus", 1))),
+                timeout_seconds=resources.get("timeout_s", 60),
+                price=Decimal(str(data["price"]["amount"])),
+                currency=data["price"]["currency"],
+            )
+        return created
 
     @transaction.atomic
     def handle(self, *args, password: str | None, **options) -> None:
@@ -98,6 +138,8 @@ class Command(BaseCommand):
                     currency=version["currency"],
                 )
                 created_versions += 1
+
+        created_agents += self._example_agents(developer, categories)
 
         for slug, rating, body in DEMO_REVIEWS:
             agent = Agent.objects.filter(slug=slug).first()

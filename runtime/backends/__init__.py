@@ -1,0 +1,1 @@
+"""Runtime backends: where agent containers run (base: the interface; docker: Docker)."""
