@@ -277,22 +277,6 @@ CHAIN_METADATA_BASE_URI = env("CHAIN_METADATA_BASE_URI", default="")
 
 # --- Runtime (docs/agent-protocol.md, docs/decisions/0006-run-execution.md) -------------------------
 RUNTIME_BACKEND = env("RUNTIME_BACKEND", default="runtime.backends.docker.DockerBackend")
-RUNTIME_SOCKET_ROOT = env("RUNTIME_SOCKET_ROOT", default="/tmp/agentnexus-runs")
-RUNTIME_MAX_RUNS_PER_AGENT = env.int("RUNTIME_MAX_RUNS_PER_AGENT", default=10)
-RUNTIME_MAX_RUNS_PER_USER = env.int("RUNTIME_MAX_RUNS_PER_USER", default=5)
-RUNTIME_MAX_OUTPUT_BYTES = env.int("RUNTIME_MAX_OUTPUT_BYTES", default=1_000_000)
-RUNTIME_MAX_LOG_BYTES = env.int("RUNTIME_MAX_LOG_BYTES", default=5_000_000)
-RUNTIME_HEARTBEAT_SECONDS = env.float("RUNTIME_HEARTBEAT_SECONDS", default=2.0)
-RUNTIME_WORKER_LOST_SECONDS = env.int("RUNTIME_WORKER_LOST_SECONDS", default=30)
-# Encrypts run secrets while they wait for a worker; default: derived from DJANGO_SECRET_KEY.
-RUNTIME_SECRETS_KEY = env("RUNTIME_SECRETS_KEY", default="")
-CELERY_TASK_ROUTES = {"runtime.execute_run": {"queue": "runs"}}
-CELERY_BEAT_SCHEDULE = {
-    "reap-runs": {"task": "runtime.reap_runs", "schedule": 10.0},
-}
-
-# --- Runtime (docs/agent-protocol.md, docs/decisions/0006-run-execution.md) -------------------------
-RUNTIME_BACKEND = env("RUNTIME_BACKEND", default="runtime.backends.docker.DockerBackend")
 # Per-run directories (0700, one per run, removed after it); must be on the Docker host.
 RUNTIME_SOCKET_ROOT = env("RUNTIME_SOCKET_ROOT", default="/tmp/agentnexus-runs")  # noqa: S108
 RUNTIME_MAX_RUNS_PER_AGENT = env.int("RUNTIME_MAX_RUNS_PER_AGENT", default=10)
