@@ -3,6 +3,8 @@
 
     .venv/bin/python bench/gas.py
 
+    .venv/bin/python bench/gas.py [--output bench/results/gas.json]
+
 Starts its own anvil (from contracts/node_modules, see payments/chain/anvil.py), deploys the
 marketplace with a 30% fee, and measures each operation once the developer and the fee recipient
 already hold the token and the escrow already holds some of it (steady state). It prints one JSON
@@ -10,29 +12,41 @@ line per operation:
 
     {"op": "release", "token": "mUSDC", "gas": 83012, "floor": 100000, "ok": true, ...}
 
-and exits 1 if any operation exceeds its floor:
+writes every row to bench/results/gas.json, and exits 1 if any operation exceeds its floor:
 
-    release / refund (single run)                <= 100,000
-    first purchase of 1 run by a new buyer       <= 150,000 (ETH), 180,000 (ERC-20)
-    batch release of 10 runs                     <= 35,000 per run
+    release / refund / releaseFrom / refundFrom (single run)   <= 100,000
+    first purchase of 1 run by a new buyer                     <= 150,000 (ETH), 180,000 (ERC-20)
+    batch release of 10 runs                                   <= 35,000 per run
 
 Run references are sequential integers, as the platform issues them, so settled references share
-bitmap words of 256. The floors are checked in that steady state. The "*_fresh_word" rows are the
-first settlement in a new word (once per 256 runs: +17,100 gas for the new storage slot); they are
-reported, with the amortised cost per run, but carry no floor.
+bitmap words of 255 (docs/decisions/0009-run-ref-bitmap-prewarm.md). The single-settlement floor is
+checked in a word already in use and for the first settlement in a word prepared ahead with
+`prepareRunRefs` ("*_prepared_word"), which is how the platform runs. The "*_fresh_word" rows are
+the first settlement in a word nobody prepared (+17,100 gas for the new storage slot, once per 255
+runs): what it costs when the platform forgets to pre-warm; reported with the amortised cost per
+run, but without a floor. The "prepare_*" rows are what pre-warming costs, per call and per word.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from payments.chain.anvil import Anvil, dev_private_keys  # noqa: E402
+from payments.chain.anvil import Anvil, dev_private_keys, find_anvil  # noqa: E402
+from payments.chain.artifacts import ESCROW, load_artifact  # noqa: E402
 from payments.chain.client import NATIVE_TOKEN, ChainClient, deploy_marketplace  # noqa: E402
-from payments.chain.marketplace import Marketplace, run_ref  # noqa: E402
+from payments.chain.marketplace import (  # noqa: E402
+    RUN_REFS_PER_WORD,
+    Marketplace,
+    run_ref,
+    run_ref_word,
+)
 
 AGENT = 1
 ETH_PRICE = 10**15  # 0.001 ETH per run
@@ -40,6 +54,8 @@ USDC_PRICE = 2_500_000  # 2.50 mUSDC per run
 FLOOR_SINGLE = 100_000
 FLOOR_PURCHASE = {"ETH": 150_000, "mUSDC": 180_000}
 FLOOR_BATCH_PER_RUN = 35_000
+PREPARE_BATCH_WORDS = 16
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results" / "gas.json"
 
 
 class Bench:
@@ -57,8 +73,15 @@ class Bench:
         return out
 
     def fresh_word_ref(self) -> bytes:
-        """A reference in a bitmap word no settlement has touched yet."""
-        self._next_ref = (self._next_ref // 256 + 1) * 256
+        """The first reference of a bitmap word nothing has touched yet (two words ahead, so the
+        word after it is still free for `prepared_word_ref`)."""
+        self._next_ref = (run_ref_word(self._next_ref) + 2) * RUN_REFS_PER_WORD
+        return self.refs(1)[0]
+
+    def prepared_word_ref(self) -> bytes:
+        """The first reference of a fresh bitmap word, after preparing that word."""
+        self._next_ref = (run_ref_word(self._next_ref) + 2) * RUN_REFS_PER_WORD
+        self.mp.prepare_run_refs(run_ref_word(self._next_ref), 1, key=self.admin)
         return self.refs(1)[0]
 
     def new_buyer(self, token: str) -> str:
@@ -83,6 +106,27 @@ class Bench:
     def run(self) -> None:
         for token, name in ((NATIVE_TOKEN, "ETH"), (self.usdc, "mUSDC")):
             self.run_token(token, name)
+        self.run_prepare()
+
+    def run_prepare(self) -> None:
+        """What pre-warming costs (any key may send it; the admin does here)."""
+        word = run_ref_word(self._next_ref) + 10
+        one = int(self.mp.prepare_run_refs(word, 1, key=self.admin)["gasUsed"])
+        self.record("prepare_run_refs_1_word", "-", one, per_word=one)
+        n = PREPARE_BATCH_WORDS
+        gas = int(self.mp.prepare_run_refs(word + 1, n, key=self.admin)["gasUsed"])
+        self.record(
+            f"prepare_run_refs_{n}_words",
+            "-",
+            gas,
+            per_word=gas // n,
+            per_run=round(gas / n / RUN_REFS_PER_WORD),
+        )
+        # The cost of one more word in a call, without the transaction's fixed part.
+        marginal = round((gas - one) / (n - 1))
+        self.record("prepare_run_refs_extra_word", "-", marginal, per_word=marginal)
+        gas = int(self.mp.prepare_run_refs(word + 1, n, key=self.admin)["gasUsed"])
+        self.record(f"prepare_run_refs_{n}_words_again", "-", gas, per_word=gas // n)
 
     def run_token(self, token: str, name: str) -> None:
         mp, orch = self.mp, self.orchestrator
@@ -102,16 +146,31 @@ class Bench:
         ten_again = mp.purchase(AGENT, token, 10, key=buyer10)
         self.record("purchase_10_runs_repeat_buyer", name, ten_again.gas_used)
 
-        # Single settlements on a 10-run payment (the buyer keeps units: no storage refund).
-        pid = ten.payment_id
-        gas = mp.release(pid, self.refs(1)[0], key=orch)["gasUsed"]
-        self.record("release", name, gas, FLOOR_SINGLE)
-        gas = mp.refund(pid, self.refs(1)[0], key=orch)["gasUsed"]
-        self.record("refund", name, gas, FLOOR_SINGLE)
-        steady = {"release": self.rows[-2]["gas"], "refund": self.rows[-1]["gas"]}
-        for op, settle in (("release", mp.release), ("refund", mp.refund)):
-            gas = settle(pid, self.fresh_word_ref(), key=orch)["gasUsed"]
-            amortised = steady[op] + (gas - steady[op]) // 256
+        # Single settlements on a 20-run payment (the buyer keeps units: no storage refund), in a
+        # word in use, then as the first in a prepared word and the first in an unprepared one.
+        pid = mp.purchase(AGENT, token, 20, key=buyer10).payment_id
+        holder = ChainClient.account(buyer10).address
+        escrow = mp.escrow.functions
+        settle = {
+            "release": lambda ref: mp.release(pid, ref, key=orch),
+            "refund": lambda ref: mp.refund(pid, ref, key=orch),
+            "release_from": lambda ref: self.client.transact(
+                escrow.releaseFrom(pid, ref, holder), key=orch
+            ),
+            "refund_from": lambda ref: self.client.transact(
+                escrow.refundFrom(pid, ref, holder), key=orch
+            ),
+        }
+        steady: dict[str, int] = {}
+        for op, send in settle.items():
+            steady[op] = int(send(self.refs(1)[0])["gasUsed"])
+            self.record(op, name, steady[op], FLOOR_SINGLE)
+        for op, send in settle.items():
+            gas = int(send(self.prepared_word_ref())["gasUsed"])
+            self.record(f"{op}_prepared_word", name, gas, FLOOR_SINGLE)
+        for op, send in settle.items():
+            gas = int(send(self.fresh_word_ref())["gasUsed"])
+            amortised = steady[op] + (gas - steady[op]) // RUN_REFS_PER_WORD
             self.record(f"{op}_fresh_word", name, gas, amortised_per_run=amortised)
 
         # Batches of 10 runs of one payment.
@@ -131,8 +190,20 @@ class Bench:
         self.record("reclaim_10_runs", name, gas)
 
 
-def main() -> int:
+def anvil_version() -> str:
+    binary = find_anvil()
+    if binary is None:
+        return "unknown"
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
+    return out.stdout.strip().splitlines()[0] if out.stdout.strip() else "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
+    args = parser.parse_args(argv)
     keys = dev_private_keys(5)
+    started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     with Anvil.start(chain_id=31337) as node:
         client = ChainClient(node.rpc_url, expected_chain_id=31337)
         admin, orch, fee_recipient, developer = (client.account(k) for k in keys[:4])
@@ -158,6 +229,26 @@ def main() -> int:
         bench = Bench(client, mp, keys)
         bench.run()
     failed = [row for row in bench.rows if row.get("ok") is False]
+    results = {
+        "started_at": started_at,
+        "anvil": anvil_version(),
+        "solc": load_artifact(ESCROW).compiler_version,
+        "settings": {
+            "fee_bps": 3000,
+            "eth_price": ETH_PRICE,
+            "musdc_price": USDC_PRICE,
+            "run_refs_per_word": RUN_REFS_PER_WORD,
+            "floors": {
+                "single": FLOOR_SINGLE,
+                "purchase": FLOOR_PURCHASE,
+                "batch_per_run": FLOOR_BATCH_PER_RUN,
+            },
+        },
+        "ok": not failed,
+        "rows": bench.rows,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     for row in failed:
         print(f"FLOOR EXCEEDED: {row}", file=sys.stderr)
     return 1 if failed else 0

@@ -180,3 +180,48 @@ def _agent_sync(
     elif changes:
         result.updated.append(agent.slug)
         log(f"  {agent.slug}: {', '.join(changes)}")
+
+
+# =============================================================================================
+# State machines: purchases and settlements (payments/models.py transition tables)
+# =============================================================================================
+
+
+def purchase_transition(*, purchase_id: int, to: str, payload: dict | None = None, **changes):
+    """Move a purchase to `to` under a row lock, recording a PurchaseEvent. Returns the purchase,
+    or None when the move is not allowed (already there, or a terminal state)."""
+    from payments.models import PURCHASE_TRANSITIONS, Purchase, PurchaseEvent
+
+    with transaction.atomic():
+        purchase = Purchase.objects.select_for_update().get(pk=purchase_id)
+        if to not in PURCHASE_TRANSITIONS[purchase.status]:
+            return None
+        before = purchase.status
+        purchase.status = to
+        for name, value in changes.items():
+            setattr(purchase, name, value)
+        purchase.save()
+        PurchaseEvent.objects.create(
+            purchase=purchase, from_status=before, to_status=to, payload=payload or {}
+        )
+    return purchase
+
+
+def settlement_transition(*, settlement_id: int, to: str, payload: dict | None = None, **changes):
+    """Move a settlement to `to` under a row lock, recording a SettlementEvent. Returns it, or
+    None when the move is not allowed (so a second confirmation is a no-op)."""
+    from payments.models import SETTLEMENT_TRANSITIONS, Settlement, SettlementEvent
+
+    with transaction.atomic():
+        settlement = Settlement.objects.select_for_update().get(pk=settlement_id)
+        if to not in SETTLEMENT_TRANSITIONS[settlement.status]:
+            return None
+        before = settlement.status
+        settlement.status = to
+        for name, value in changes.items():
+            setattr(settlement, name, value)
+        settlement.save()
+        SettlementEvent.objects.create(
+            settlement=settlement, from_status=before, to_status=to, payload=payload or {}
+        )
+    return settlement

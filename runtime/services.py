@@ -24,6 +24,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from accounts.models import User
 from agentnexus.core.errors import ApplicationError, ConflictError, NotFoundError
 from marketplace.models import Agent, AgentVersion
+from payments.settlement import run_requires_purchase, settlement_request, settlement_reserve
 from runtime.backends.base import InfrastructureError, RunOutcome, RunSpec, get_backend
 from runtime.broadcast import run_events_broadcast
 from runtime.models import (
@@ -133,7 +134,7 @@ def run_start(
         raise NotFoundError("This agent has no version to run.")
     run_input_validate(version=version, data=data)
     secrets = _secrets_clean(secrets)
-    # Gates that come with later issues sit here: entitlements (payments), compliance.
+    # Compliance (issue 6) gates here too.
     with transaction.atomic():
         run = Run.objects.create(
             user=user,
@@ -143,6 +144,9 @@ def run_start(
             secrets_ciphertext=secrets_encrypt(secrets),
             idempotency_key=idempotency_key or None,
         )
+        if run_requires_purchase(version=version):
+            # Spends one purchased run in this same transaction (or refuses with 403).
+            settlement_reserve(run=run, user=user, agent=agent)
         _events_create(run=run, events=[("status", {"status": RunStatus.QUEUED})])
         _after_commit_dispatch(agent.pk)
     return run, True
@@ -236,8 +240,9 @@ def _run_finished(run: Run) -> None:
 
 
 def run_settlement_handoff(*, run_id: int) -> None:
-    """THE place where a run's terminal state hands over to payments (issue 5): release the run's
-    price to the developer when it succeeded, refund it otherwise. Nothing to settle yet."""
+    """THE place where a run's terminal state hands over to payments: release the run's price to
+    the developer when it succeeded, refund it otherwise (payments.settlement)."""
+    settlement_request(run_id=run_id)
 
 
 def _after_commit_dispatch(agent_id: int) -> None:

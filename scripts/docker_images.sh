@@ -42,6 +42,9 @@ if ! command -v docker >/dev/null 2>&1; then
 fi
 
 if ! docker info >/dev/null 2>&1; then
+    if [[ -n "${DOCKER_HOST:-}" && "${DOCKER_HOST}" != "unix:///var/run/docker.sock" ]]; then
+        die "the Docker engine at DOCKER_HOST=$DOCKER_HOST does not answer"
+    fi
     if [[ "$(id -u)" -ne 0 ]]; then
         die "the Docker engine is not running (or this user may not use /var/run/docker.sock); start it, e.g. as root: dockerd --host unix:///var/run/docker.sock --bridge=none --iptables=false &"
     fi

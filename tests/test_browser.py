@@ -353,6 +353,7 @@ def test_cancel_from_the_run_page(run_page, run_worker, misbehave_image):
     agent = AgentFactory(slug="slow-agent", name="Slow Agent", price=None)
     version = AgentVersionFactory(
         agent=agent,
+        price=0,  # free: runtime behaviour, not payments
         image_ref=misbehave_image,
         input_schema={
             "type": "object",

@@ -290,4 +290,8 @@ RUNTIME_SECRETS_KEY = env("RUNTIME_SECRETS_KEY", default="")
 CELERY_TASK_ROUTES = {"runtime.execute_run": {"queue": "runs"}}
 CELERY_BEAT_SCHEDULE = {
     "reap-runs": {"task": "runtime.reap_runs", "schedule": 10.0},
+    # Settlements are sent as runs end; this picks up retries that are due.
+    "settle-due": {"task": "payments.settle_due", "schedule": 2.0},
+    "prepare-run-refs": {"task": "payments.prepare_run_refs", "schedule": 300.0},
 }
+CHAIN_CONFIRMATIONS = env.int("CHAIN_CONFIRMATIONS", default=1)

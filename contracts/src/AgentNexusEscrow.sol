@@ -26,7 +26,14 @@ contract AgentNexusEscrow is AccessControl, Pausable, ReentrancyGuardTransient {
     address public constant NATIVE_TOKEN = address(0);
     /// @notice Highest platform fee: 30%.
     uint16 public constant MAX_FEE_BPS = 3000;
+    /// @notice Run references per word of the settled-runs bitmap: word = runRef / 255, bit =
+    /// runRef % 255. Bit 255 of a word stands for no run reference; `prepareRunRefs` sets it.
+    uint256 public constant RUN_REFS_PER_WORD = 255;
     uint256 private constant BPS = 10_000;
+    /// @dev The bit `prepareRunRefs` sets: bit 255, which no run reference maps to.
+    uint256 private constant PREPARED_SENTINEL = 1 << 255;
+    /// @dev The word of run reference 2**256 - 1, the highest word any reference maps to.
+    uint256 private constant LAST_RUN_REF_WORD = type(uint256).max / RUN_REFS_PER_WORD;
 
     IAgentNexusEntitlements public immutable entitlements;
     /// @notice Seconds from purchase until the payment expires.
@@ -74,8 +81,10 @@ contract AgentNexusEscrow is AccessControl, Pausable, ReentrancyGuardTransient {
     uint16 private _tokenCount;
     mapping(uint256 agentId => address developer) private _developers;
     mapping(uint256 agentId => mapping(address token => uint256 price)) private _prices;
-    /// @dev Settled run references as a bitmap: word = runRef >> 8, bit = runRef & 0xff. Sequential
-    /// run references share a word, so only one settlement in 256 pays for a fresh slot.
+    /// @dev Settled run references as a bitmap: word = runRef / 255, bit = runRef % 255, so 255
+    /// sequential run references share a word. Bit 255 is the "prepared" sentinel: a word that holds
+    /// it is never zero, so the first settlement in it rewrites a non-zero slot (5,000 gas) instead of
+    /// creating one (22,100). Bits are only ever set, never cleared.
     mapping(uint256 word => uint256 bits) private _settledRuns;
 
     event PaymentCreated(
@@ -100,6 +109,7 @@ contract AgentNexusEscrow is AccessControl, Pausable, ReentrancyGuardTransient {
     event TokenAllowed(address indexed token, uint256 index, bool allowed);
     event PlatformFeeSet(uint256 previousFeeBps, uint256 feeBps);
     event FeeRecipientSet(address indexed previousRecipient, address indexed recipient);
+    event RunRefWordsPrepared(uint256 fromWord, uint256 count, uint256 prepared);
 
     error ZeroAddress();
     error ZeroRuns();
@@ -126,6 +136,7 @@ contract AgentNexusEscrow is AccessControl, Pausable, ReentrancyGuardTransient {
     error EmptyBatch();
     error LengthMismatch(uint256 paymentIds, uint256 runRefs);
     error EthTransferFailed(address to, uint256 amount);
+    error InvalidRunRefWords(uint256 fromWord, uint256 count);
 
     constructor(
         address admin,
@@ -259,6 +270,29 @@ contract AgentNexusEscrow is AccessControl, Pausable, ReentrancyGuardTransient {
         _settleBatch(paymentIds, runRefs, false);
     }
 
+    // ------------------------------------------------------------------ run reference words (anyone)
+
+    /// @notice Pre-warm the settled-runs bitmap words `fromWord .. fromWord + count - 1`: each word
+    /// that is still zero gets the sentinel bit 255, so the first settlement of a run reference in it
+    /// (word = runRef / RUN_REFS_PER_WORD) costs ~17,100 gas less. Words already non-zero are left
+    /// alone, so repeating a call only costs reads (and emits nothing). Needs no role and works while
+    /// paused: the sentinel stands for no run reference, so this can neither settle a run nor move
+    /// funds; an outsider calling it only pays for the platform's storage.
+    /// @return prepared The number of words that were zero and now hold the sentinel.
+    function prepareRunRefs(uint256 fromWord, uint256 count) external returns (uint256 prepared) {
+        if (count == 0 || fromWord > LAST_RUN_REF_WORD || count - 1 > LAST_RUN_REF_WORD - fromWord) {
+            revert InvalidRunRefWords(fromWord, count);
+        }
+        uint256 end = fromWord + count; // at most LAST_RUN_REF_WORD + 1: no overflow
+        for (uint256 word = fromWord; word < end; ++word) {
+            if (_settledRuns[word] == 0) {
+                _settledRuns[word] = PREPARED_SENTINEL;
+                ++prepared;
+            }
+        }
+        if (prepared != 0) emit RunRefWordsPrepared(fromWord, count, prepared);
+    }
+
     // ------------------------------------------------------------------ reclaim (anyone, after expiry)
 
     /// @notice After expiry, return every unsettled run of a payment to its buyer and burn the
@@ -316,8 +350,16 @@ contract AgentNexusEscrow is AccessControl, Pausable, ReentrancyGuardTransient {
         return _tokenCount;
     }
 
+    /// @notice Whether `runRef` was released or refunded (a prepared word's sentinel is no run).
     function isRunSettled(bytes32 runRef) external view returns (bool) {
-        return _settledRuns[uint256(runRef) >> 8] & (1 << (uint256(runRef) & 0xff)) != 0;
+        uint256 ref = uint256(runRef);
+        return _settledRuns[ref / RUN_REFS_PER_WORD] & (1 << (ref % RUN_REFS_PER_WORD)) != 0;
+    }
+
+    /// @notice Whether bitmap word `word` is non-zero (prepared, or holding a settled run): the first
+    /// settlement in it will not pay for a new storage slot.
+    function isRunRefWordPrepared(uint256 word) external view returns (bool) {
+        return _settledRuns[word] != 0;
     }
 
     // ------------------------------------------------------------------ admin
@@ -449,8 +491,14 @@ contract AgentNexusEscrow is AccessControl, Pausable, ReentrancyGuardTransient {
     /// @dev Record `runRef` as settled (once ever) and emit its event.
     function _markSettled(uint256 paymentId, bytes32 runRef, Settlement memory st, bool isRelease) private {
         if (runRef == bytes32(0)) revert InvalidRunRef();
-        uint256 word = uint256(runRef) >> 8;
-        uint256 bit = 1 << (uint256(runRef) & 0xff);
+        // word = runRef / 255, bit = 1 << (runRef % 255): never the sentinel bit 255. In assembly
+        // because Solidity's checked division by a constant costs ~100 gas more per run.
+        uint256 word;
+        uint256 bit;
+        assembly ("memory-safe") {
+            word := div(runRef, RUN_REFS_PER_WORD)
+            bit := shl(mod(runRef, RUN_REFS_PER_WORD), 1)
+        }
         uint256 bits = _settledRuns[word];
         if (bits & bit != 0) revert RunAlreadySettled(runRef);
         _settledRuns[word] = bits | bit;

@@ -31,10 +31,15 @@ def test_seed_demo_is_idempotent_and_complete():
         User.objects.count(),
     ) == first
 
-    assert Agent.objects.count() == 20
+    # The spec's 20 agents plus the three runnable example agents (examples/agents/).
+    examples = ["csv-analyzer", "echo", "page-summarizer"]
+    assert Agent.objects.count() == 20 + len(examples)
     assert Agent.objects.filter(category__slug="crypto").count() == 8
-    assert Agent.objects.exclude(category__slug="crypto").count() == 12
-    assert AgentVersion.objects.count() == sum(len(a["versions"]) for a in DEMO_AGENTS)
+    assert Agent.objects.exclude(category__slug="crypto").exclude(slug__in=examples).count() == 12
+    assert AgentVersion.objects.count() == sum(len(a["versions"]) for a in DEMO_AGENTS) + 3
+    for slug in examples:
+        image = Agent.objects.get(slug=slug).current_version.image_ref
+        assert image == f"agentnexus/example-{slug}:1.0.0"
     for spec in DEMO_AGENTS:
         agent = Agent.objects.get(slug=spec["slug"])
         assert agent.current_version.version == spec["versions"][-1]["version"]

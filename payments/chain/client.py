@@ -336,10 +336,20 @@ class ChainClient:
             [Web3.to_checksum_address(address), hex(slot), "0x" + value.to_bytes(32, "big").hex()],
         )
 
+    def storage_at(self, address: str, slot: int) -> int:
+        """One raw storage slot of `address`, as an integer."""
+        raw = self.w3.eth.get_storage_at(Web3.to_checksum_address(address), slot)
+        return int.from_bytes(raw, "big")
+
     def increase_time(self, seconds: int) -> None:
         """Move the dev chain's clock forward and mine a block (anvil/hardhat only)."""
         self.rpc("evm_increaseTime", [int(seconds)])
         self.rpc("evm_mine")
+
+
+def mapping_slot(key: int, slot: int) -> int:
+    """The storage slot of `mapping[key]` for a mapping with a value-type key declared at `slot`."""
+    return int.from_bytes(Web3.keccak(key.to_bytes(32, "big") + slot.to_bytes(32, "big")), "big")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,13 +20,25 @@ from payments.chain.client import (
 
 Key = str | LocalAccount
 
+# Run references per word of the escrow's settled-runs bitmap (AgentNexusEscrow.RUN_REFS_PER_WORD).
+RUN_REFS_PER_WORD = 255
+# Words per prepareRunRefs transaction in `ensure_run_refs_prepared`: ~22,200 gas each, so a full
+# chunk stays near 1.4M gas.
+PREPARE_WORDS_PER_TX = 64
+
 
 def run_ref(run_id: int | uuid.UUID | bytes) -> bytes:
     """The bytes32 run reference for a platform run id.
 
-    Prefer a sequential integer (e.g. the execution's auto-increment primary key): the escrow keeps
-    settled run references in a bitmap of 256 per storage slot, so sequential references make a
-    settlement about 17,000 gas cheaper than scattered ones (UUIDs). 0 is not a valid reference.
+    The reference is the id as a 256-bit big-endian integer (an int as is, a UUID's 128-bit value,
+    or 32 given bytes unchanged); 0 is not a valid reference. The escrow settles each reference at
+    most once, ever, across all payments, and records it as bit `ref % 255` of bitmap word
+    `ref // 255` (`run_ref_word`). Bit 255 of every word is a sentinel that stands for no run.
+
+    Prefer a sequential integer (e.g. the run's auto-increment primary key): 255 consecutive ids
+    share one storage slot, so only the first settlement in a word pays for a new slot (~17,100 gas
+    more) - and not even that one if the word was prepared in advance (`prepare_run_refs`). Scattered
+    references (UUIDs) still work, but each one then lands in a word of its own.
     """
     if isinstance(run_id, bytes):
         if len(run_id) != 32:
@@ -41,6 +53,11 @@ def run_ref(run_id: int | uuid.UUID | bytes) -> bytes:
     if not 0 < value < 2**256:
         raise ValueError("a run reference must be between 1 and 2**256 - 1")
     return value.to_bytes(32, "big")
+
+
+def run_ref_word(run_id: int | uuid.UUID | bytes) -> int:
+    """The escrow bitmap word that records the settlement of `run_id` (see `run_ref`)."""
+    return int.from_bytes(run_ref(run_id), "big") // RUN_REFS_PER_WORD
 
 
 @dataclass(frozen=True)
@@ -203,6 +220,45 @@ class Marketplace:
         ids, refs = _sorted_pairs(runs)
         return self._send(self.escrow.functions.refundBatch(ids, refs), key)
 
+    # ------------------------------------------------------------------ run reference words (anyone)
+
+    def prepare_run_refs(self, from_word: int, count: int, *, key: Key) -> TxReceipt:
+        """Pre-warm bitmap words `from_word .. from_word + count - 1` (`prepareRunRefs`).
+
+        Each word still zero gets the sentinel bit, so the first release or refund of a run
+        reference in it costs ~17,100 gas less (it stays under 100,000 gas). ~22,200 gas per word
+        that was zero, ~2,200 per word already non-zero; any key may send it (it needs no role, and
+        it cannot settle a run or move funds), e.g. one other than the orchestrator's, so it never
+        competes for the orchestrator's nonces. Forgetting it is harmless: settlements cost more.
+        """
+        return self._send(self.escrow.functions.prepareRunRefs(from_word, count), key)
+
+    def ensure_run_refs_prepared(
+        self, first_run_id: int, runs: int, *, key: Key
+    ) -> list[TxReceipt]:
+        """Make sure the words of run ids `first_run_id .. first_run_id + runs - 1` are prepared.
+
+        Call it ahead of use, e.g. from a periodic task with the next run id and the runs expected
+        before the next call (plus a margin). Reads first (one eth_call per 64 words) and sends a
+        transaction only for chunks that still hold a zero word, so calling it often costs no gas.
+        Returns the receipts of the transactions sent (none when everything was prepared).
+        """
+        if runs < 1:
+            raise ValueError("runs must be at least 1")
+        first = run_ref_word(first_run_id)
+        last = run_ref_word(first_run_id + runs - 1)
+        receipts: list[TxReceipt] = []
+        for start in range(first, last + 1, PREPARE_WORDS_PER_TX):
+            count = min(PREPARE_WORDS_PER_TX, last + 1 - start)
+            fn = self.escrow.functions.prepareRunRefs(start, count)
+            if self.client.call(fn):  # how many of these words are still zero
+                receipts.append(self._send(fn, key))
+        return receipts
+
+    def is_run_ref_word_prepared(self, word: int) -> bool:
+        """Whether the first settlement in `word` will find a non-zero slot."""
+        return self.client.call(self.escrow.functions.isRunRefWordPrepared(word))
+
     # ------------------------------------------------------------------ reads
 
     def payment(self, payment_id: int) -> Payment:
@@ -243,4 +299,12 @@ def _sorted_pairs(runs: Iterable[tuple[int, bytes]]) -> tuple[list[int], list[by
     return [pid for pid, _ in pairs], [ref for _, ref in pairs]
 
 
-__all__ = ["NATIVE_TOKEN", "Marketplace", "Payment", "Purchase", "run_ref"]
+__all__ = [
+    "NATIVE_TOKEN",
+    "RUN_REFS_PER_WORD",
+    "Marketplace",
+    "Payment",
+    "Purchase",
+    "run_ref",
+    "run_ref_word",
+]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from payments.chain.anvil import Anvil, AnvilNotFound, dev_private_keys, find_anvil
+from payments.chain.artifacts import ESCROW, load_artifact
 from payments.chain.client import (
     NATIVE_TOKEN,
     ORCHESTRATOR_ROLE,
@@ -17,6 +18,7 @@ from payments.chain.client import (
     ContractRevert,
     MarketplaceDeployment,
     deploy_marketplace,
+    mapping_slot,
 )
 from payments.chain.marketplace import Marketplace, run_ref
 
@@ -125,6 +127,15 @@ class ChainEnv:
 
     def balance(self, token: str, holder: str) -> int:
         return self.mp.token_balance(token, holder)
+
+    def settled_word(self, word: int) -> int:
+        """The raw 256-bit word `word` of the escrow's settled-runs bitmap, read from storage."""
+        (slot,) = [
+            int(item["slot"])
+            for item in load_artifact(ESCROW).storage_layout["storage"]
+            if item["label"] == "_settledRuns"
+        ]
+        return self.client.storage_at(self.escrow.address, mapping_slot(word, slot))
 
     def units(self, holder: str, agent: int = AGENT) -> int:
         return self.mp.units(holder, agent)

@@ -672,7 +672,7 @@ def test_every_restricted_function_is_listed(env: ChainEnv):
     """The role table above covers every state-changing function except the open ones."""
     listed = {(c.address, name) for c, name, _, _ in _restricted_calls(env)}
     open_functions = {
-        env.escrow.address: {"purchase", "reclaim", "renounceRole"},
+        env.escrow.address: {"purchase", "reclaim", "prepareRunRefs", "renounceRole"},
         env.entitlements.address: {
             "renounceRole",
             "safeTransferFrom",
@@ -692,7 +692,8 @@ def test_every_restricted_function_is_listed(env: ChainEnv):
 
 def test_no_function_can_withdraw_escrowed_funds(env: ChainEnv):
     """Only purchase, release(…), refund(…) and reclaim move funds; the ABI has nothing else
-    that could, and the escrow refuses plain ETH."""
+    that could, and the escrow refuses plain ETH. (prepareRunRefs only writes bitmap sentinels:
+    test_escrow_run_refs checks it moves nothing.)"""
     mutating = {
         item["name"]
         for item in env.escrow.abi
@@ -703,7 +704,8 @@ def test_no_function_can_withdraw_escrowed_funds(env: ChainEnv):
     configuration = {"registerAgent", "setDeveloper", "setPrice", "setTokenAllowed"}
     configuration |= {"setPlatformFee", "setFeeRecipient", "pause", "unpause"}
     roles = {"grantRole", "revokeRole", "renounceRole"}
-    assert mutating == fund_moving | configuration | roles
+    bookkeeping = {"prepareRunRefs"}
+    assert mutating == fund_moving | configuration | roles | bookkeeping
     assert not any(item["type"] in ("receive", "fallback") for item in env.escrow.abi)
     with pytest.raises(Exception):  # noqa: B017 - any rejection will do
         env.client.send_value(env.escrow.address, 1, key=env.acct.keys[5])

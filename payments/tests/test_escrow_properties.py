@@ -1,10 +1,12 @@
 """Property tests: random sequences of purchases, releases, refunds, reclaims, fee and price
-changes and clock jumps, checked step by step against a Python model of the escrow.
+changes, clock jumps, run-reference bitmap pre-warming and jumps of the run reference counter to
+a bitmap word's edge, checked step by step against a Python model of the escrow.
 
 After every step, for ETH and the 6-decimal stablecoin:
   - the escrow's balance equals the sum over payments of unsettled runs x price;
   - every buyer's entitlement balance equals the unsettled runs of that buyer's payments;
-  - developer, fee recipient and buyers hold exactly what the model says they were paid.
+  - developer, fee recipient and buyers hold exactly what the model says they were paid;
+  - every reference settled so far reads as settled, and the next fresh one does not.
 At the end every payment is drained (reclaim after expiry), the escrow holds nothing, no unit is
 left, and every wei/unit paid in ended with exactly one of developer, fee recipient or buyer.
 """
@@ -20,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from payments.chain.client import ContractRevert
+from payments.chain.marketplace import RUN_REFS_PER_WORD, run_ref, run_ref_word
 from payments.tests.chain_env import AGENT, ETH, ETH_PRICE, FEE_BPS, TTL, USDC_PRICE, ChainEnv
 
 HOUR, DAY = 3600, 86400
@@ -212,6 +215,21 @@ class EscrowMachine(RuleBasedStateMachine):
         self.env.mp.set_price(AGENT, tok, price, key=self.keys[self.env.acct.admin])
         self.prices[tok] = price
 
+    @rule(ahead=st.integers(0, 2), count=st.integers(1, 3))
+    def prepare_run_ref_words(self, ahead: int, count: int) -> None:
+        # Sent by the pauser, who is none of the parties whose balances the model tracks.
+        env = self.env
+        word = run_ref_word(env._ref_counter[0] + 1) + ahead
+        env.mp.prepare_run_refs(word, count, key=self.keys[env.acct.pauser])
+        assert all(env.mp.is_run_ref_word_prepared(w) for w in range(word, word + count))
+
+    @rule(before=st.integers(0, 3))
+    def jump_to_a_word_edge(self, before: int) -> None:
+        # The next references straddle the end of the next bitmap word.
+        counter = self.env._ref_counter
+        next_edge = (run_ref_word(counter[0] + 1) + 1) * RUN_REFS_PER_WORD
+        counter[0] = next_edge - 1 - before
+
     @rule(seconds=st.sampled_from([HOUR, 7 * DAY + 13, TTL + DAY]))
     def advance_time(self, seconds: int) -> None:
         self.client.increase_time(seconds)
@@ -229,6 +247,13 @@ class EscrowMachine(RuleBasedStateMachine):
         for buyer in self.buyers:
             owed = sum(p.unsettled for p in self.payments if p.buyer == buyer)
             assert self.env.units(buyer) == owed
+
+    @invariant()
+    def settled_references_and_only_those_read_as_settled(self) -> None:
+        mp = self.env.mp
+        for ref in self.used_refs[-4:]:
+            assert mp.is_run_settled(ref)
+        assert not mp.is_run_settled(run_ref(self.env._ref_counter[0] + 1))
 
     def check_parties(self, token: str, *parties: str) -> None:
         """Developer, fee recipient and buyers hold exactly what the model says. Checked after

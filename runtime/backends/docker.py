@@ -67,6 +67,7 @@ STATE_CHECK_S = 0.25  # how often the health wait asks the engine whether the co
 WATCHDOG_TICK_S = 0.05
 MEMORY_SAMPLE_S = 0.25
 READ_GRACE_S = 5.0  # socket read timeout beyond the deadline (the watchdog normally acts first)
+OOM_CONFIRM_S = 0.5  # how long to wait for the engine to report an OOM kill
 MAX_SOCKET_PATH = 107  # sun_path is 108 bytes with the terminating NUL
 LOG_TAIL_LINES = 20
 LOG_TAIL_CHARS = 4000
@@ -98,6 +99,7 @@ class _Execution:
         self.done = threading.Event()
         self.peak_memory: int | None = None
         self.sent = False  # /execute sent: from here on a retry could run the agent twice
+        self.created_at = time.time()  # wall clock, for the engine's event log
         self.lock = threading.Lock()
 
     def remaining(self) -> float:
@@ -570,7 +572,9 @@ class DockerBackend:
         }
         if state.running:  # the agent closed the stream but lives on
             self._kill(ex)
-        exit_code = None if (state.running or ex.stop_reason) else state.exit_code
+        exit_code = None if (state.running or ex.stop_reason or canceled) else state.exit_code
+        if not state.running and not ex.stop_reason and not canceled:
+            state.oom_killed = self._was_oom_killed(ex, state)
         peak = ex.peak_memory
         if state.oom_killed:
             peak = max(peak or 0, ex.spec.memory_mb * MiB)
@@ -669,6 +673,37 @@ class DockerBackend:
                     oom_killed=bool(state.get("OOMKilled")),
                 )
             time.sleep(0.02)
+
+    def _was_oom_killed(self, ex: _Execution, state: _Exit) -> bool:
+        """Docker's State.OOMKilled races with the exit event (moby/moby#18510 and later): a
+        container the OOM killer ended may briefly, or for good, say false. For an unexplained
+        SIGKILL (exit 137) also look for the engine's "oom" event, then at the memory high-water
+        mark."""
+        if state.oom_killed:
+            return True
+        if state.exit_code != 137 or ex.container_id is None:
+            return False
+        give_up = time.monotonic() + OOM_CONFIRM_S
+        while True:
+            try:
+                if self.api.inspect_container(ex.container_id)["State"].get("OOMKilled"):
+                    return True
+                events = self.api.events(
+                    since=ex.created_at - 1,
+                    until=time.time(),
+                    filters={"container": ex.container_id, "event": "oom"},
+                    decode=True,
+                )
+                if any(True for _ in events):
+                    return True
+            except (docker.errors.DockerException, *CONNECTION_ERRORS) as exc:
+                log.warning("run %s: OOM check failed: %s", ex.spec.run_id, exc)
+                break
+            if time.monotonic() >= give_up:
+                break
+            time.sleep(0.05)
+        limit = ex.spec.memory_mb * MiB
+        return ex.peak_memory is not None and ex.peak_memory >= limit * 0.95
 
     def _forward_log_tail(
         self, ex: _Execution, redact: protocol.Redactor, on_event: Callable[[dict], None]

@@ -41,7 +41,8 @@ def example_agent(slug: str, *, image: str, **version_fields):
         "example_input": example_input(slug),
         "memory_mb": resources.get("memory_mb", 128),
         "timeout_seconds": resources.get("timeout_s", 30),
-        "price": Decimal("0.10"),
+        # Free: these tests are about the runtime; paid runs are tested in payments.
+        "price": Decimal("0"),
     }
     fields.update(version_fields)
     version = AgentVersionFactory(**fields)

@@ -159,6 +159,23 @@ def test_misbehaving_agents_end_with_the_right_status(
         assert outcome.output == {"unexpected": "shape"}
 
 
+def test_an_oom_kill_is_recognised_even_when_docker_does_not_flag_it(
+    socket_root, run_ids, misbehave_image
+):
+    # State.OOMKilled races with the exit event in some engine versions; the "oom" event decides.
+    backend = DockerBackend(socket_root=socket_root)
+    inspect = backend.api.inspect_container
+
+    def unflagged(container):
+        found = inspect(container)
+        found["State"]["OOMKilled"] = False
+        return found
+
+    backend.api.inspect_container = unflagged
+    outcome, _ = execute(backend, spec(run_ids, misbehave_image), {"mode": "oom"})
+    assert (outcome.status, outcome.reason, outcome.exit_code) == ("failed", "out_of_memory", 137)
+
+
 def test_a_result_after_the_first_final_event_is_ignored(backend, run_ids, misbehave_image):
     outcome, _ = execute(backend, spec(run_ids, misbehave_image), {"mode": "two_results"})
     assert outcome.status == "succeeded" and outcome.output == 1
@@ -325,6 +342,7 @@ def test_cancel_from_another_backend_instance_kills_within_a_second(
     assert result["ended"] - asked < 1.0
     outcome = result["outcome"]
     assert (outcome.status, outcome.reason) == ("canceled", "canceled")
+    assert outcome.exit_code is None  # the platform stopped it
     assert other_process.cancel(run_id=run_spec.run_id) is False  # gone
     assert other_process.cancel(run_id=uuid.uuid4().hex) is False
 

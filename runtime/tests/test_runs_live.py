@@ -52,6 +52,7 @@ def sleeper(misbehave_image):
     agent = AgentFactory(slug=f"sleeper-{time.monotonic_ns()}", price=None)
     version = AgentVersionFactory(
         agent=agent,
+        price=0,  # free: runtime behaviour, not payments
         image_ref=misbehave_image,
         input_schema={"type": "object"},
         output_schema={"type": "object"},
@@ -93,7 +94,8 @@ def test_cancel_mid_run_stops_the_container_within_a_second(worker, sleeper):
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELED and run.failure_reason == "canceled"
     wait_for(lambda: not our_containers(run), timeout=10, message="container removed")
-    assert not os.path.exists(os.path.join(settings.RUNTIME_SOCKET_ROOT, run.public_id.hex))
+    socket_dir = os.path.join(settings.RUNTIME_SOCKET_ROOT, run.public_id.hex)
+    wait_for(lambda: not os.path.exists(socket_dir), timeout=10, message="socket dir removed")
 
 
 def test_twenty_runs_with_a_cap_of_ten_never_exceed_ten(worker, sleeper, settings):

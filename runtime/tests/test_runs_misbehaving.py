@@ -24,6 +24,7 @@ def misbehave(misbehave_image):
     agent = AgentFactory(slug="misbehave", price=None)
     version = AgentVersionFactory(
         agent=agent,
+        price=0,  # free: runtime behaviour, not payments
         image_ref=misbehave_image,
         input_schema={"type": "object", "required": ["mode"]},
         output_schema=OK_OUTPUT,

@@ -183,11 +183,12 @@ def test_execute_rejects_bad_requests(served):
     conn.request("POST", "/execute", body=b"[1]", headers={"Content-Type": "application/json"})
     assert conn.getresponse().status == 400
     conn.close()
-    with pytest.raises(protocol.ProtocolViolation, match="HTTP 404"):
-        conn2 = protocol.UnixHTTPConnection(served, timeout=2)
-        conn2.request("POST", "/other", body=b"{}")
-        response = conn2.getresponse()
-        raise protocol.ProtocolViolation(f"HTTP {response.status}")
+    conn = protocol.UnixHTTPConnection(served, timeout=2)
+    conn.request("POST", "/other", body=b"{}")
+    assert conn.getresponse().status == 404
+    conn.close()
+    with pytest.raises(protocol.ProtocolViolation, match="HTTP 400"):
+        protocol.open_execute(served, b"not json", run_id="x", timeout=2)
 
 
 # ----------------------------------------------------------------------------- example agents
