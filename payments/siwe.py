@@ -369,18 +369,18 @@ def _check_fields(message: SiweMessage, *, domain: str, now: dt.datetime) -> Non
             f"{settings.CHAIN_ID}. Switch your wallet's network and sign again.",
             code="siwe_wrong_chain",
         )
-    if message.expiration_time is not None:
-        if _parse_time(message.expiration_time, "Expiration Time") <= now:
-            raise SiweError(
-                "This sign-in message has expired. Start again to get a fresh one.",
-                code="siwe_expired",
-            )
-    if message.not_before is not None:
-        if _parse_time(message.not_before, "Not Before") > now + CLOCK_SKEW:
-            raise SiweError(
-                "This sign-in message is not valid yet (its “Not Before” time is in the future).",
-                code="siwe_not_yet_valid",
-            )
+    expires = message.expiration_time
+    if expires is not None and _parse_time(expires, "Expiration Time") <= now:
+        raise SiweError(
+            "This sign-in message has expired. Start again to get a fresh one.",
+            code="siwe_expired",
+        )
+    not_before = message.not_before
+    if not_before is not None and _parse_time(not_before, "Not Before") > now + CLOCK_SKEW:
+        raise SiweError(
+            "This sign-in message is not valid yet (its “Not Before” time is in the future).",
+            code="siwe_not_yet_valid",
+        )
     if _parse_time(message.issued_at, "Issued At") > now + CLOCK_SKEW:
         raise SiweError(
             "This sign-in message claims to be issued in the future. Check your device's clock.",
