@@ -20,10 +20,10 @@ VENV_BIN := .venv/bin
 TEST_SETTINGS := agentnexus.settings.test
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format schema bench bench-gas services-up services-down clean venv
+.PHONY: help run test lint format schema images bench bench-gas services-up services-down clean venv
 
 help:
-	@echo "targets: run test lint format schema bench bench-gas services-up services-down clean"
+	@echo "targets: run test lint format schema images bench bench-gas services-up services-down clean"
 
 # A virtualenv only (no system packages): what lint/format/schema/bench need.
 venv:
@@ -51,6 +51,10 @@ schema: venv
 # Catalog latency needs PostgreSQL + Redis (DATABASE_URL / REDIS_URL, see bench/README.md).
 bench: venv
 	$(VENV_BIN)/python bench/catalog_latency.py
+
+# The agent base images and example agents (Docker engine; started when root).
+images:
+	@scripts/docker_images.sh
 
 # Gas per escrow operation on a throwaway anvil.
 bench-gas: venv

@@ -4,6 +4,13 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from marketplace.api.views import AgentReviewsApi, AgentViewSet, CategoryListApi, CurrentUserApi
+from payments.api.purchases import (
+    EntitlementListApi,
+    PurchaseConfirmApi,
+    PurchaseDetailApi,
+    PurchaseListCreateApi,
+    PurchaseQuoteApi,
+)
 from runtime.api.views import RunCancelApi, RunDetailApi, RunEventsApi, RunListCreateApi
 
 router = SimpleRouter()
@@ -16,6 +23,15 @@ urlpatterns = [
     path("agents/<slug:slug>/reviews/", AgentReviewsApi.as_view(), name="agent-reviews"),
     path("categories/", CategoryListApi.as_view(), name="categories"),
     path("me/", CurrentUserApi.as_view(), name="me"),
+    path("purchases/", PurchaseListCreateApi.as_view(), name="purchases"),
+    path("purchases/quote/", PurchaseQuoteApi.as_view(), name="purchase-quote"),
+    path("purchases/<uuid:purchase_id>/", PurchaseDetailApi.as_view(), name="purchase-detail"),
+    path(
+        "purchases/<uuid:purchase_id>/confirm/",
+        PurchaseConfirmApi.as_view(),
+        name="purchase-confirm",
+    ),
+    path("entitlements/", EntitlementListApi.as_view(), name="entitlements"),
     path("runs/", RunListCreateApi.as_view(), name="runs"),
     path("runs/<uuid:run_id>/", RunDetailApi.as_view(), name="run-detail"),
     path("runs/<uuid:run_id>/cancel/", RunCancelApi.as_view(), name="run-cancel"),

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("marketplace.urls")),
     path("", include("runtime.urls")),
+    path("", include("payments.purchase_urls")),
 ]
 
 handler404 = "agentnexus.core.views.page_not_found"

@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from payments.models import ChainAgent, ChainDeployment
+from payments.models import (
+    ChainAgent,
+    ChainDeployment,
+    PaymentAlert,
+    Purchase,
+    PurchaseEvent,
+    Settlement,
+    SettlementEvent,
+    Wallet,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -39,3 +48,59 @@ class ChainAgentAdmin(ReadOnlyAdmin):
     list_display = ("chain_agent_id", "agent", "deployment", "developer_address", "updated_at")
     list_select_related = ("agent", "deployment")
     search_fields = ("agent__slug", "developer_address")
+
+
+class PurchaseEventInline(admin.TabularInline):
+    model = PurchaseEvent
+    fields = ("from_status", "to_status", "payload", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SettlementEventInline(PurchaseEventInline):
+    model = SettlementEvent
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(ReadOnlyAdmin):
+    """Purchases change only through their state machine (payments.services)."""
+
+    list_display = ("public_id", "agent", "user", "runs", "runs_reserved", "status", "created_at")
+    list_filter = ("status", "currency")
+    search_fields = ("public_id", "tx_hash", "buyer_address", "user__email", "agent__slug")
+    list_select_related = ("agent", "user")
+    inlines = [PurchaseEventInline]
+
+
+@admin.register(Settlement)
+class SettlementAdmin(ReadOnlyAdmin):
+    list_display = ("run", "kind", "status", "attempts", "tx_hash", "updated_at")
+    list_filter = ("status", "kind")
+    search_fields = ("run_ref", "tx_hash")
+    inlines = [SettlementEventInline]
+
+
+@admin.register(PaymentAlert)
+class PaymentAlertAdmin(admin.ModelAdmin):
+    """Staff mark an alert resolved once they have dealt with it; nothing else is editable."""
+
+    list_display = ("kind", "message", "resolved", "created_at")
+    list_filter = ("kind", "resolved")
+    fields = ("kind", "message", "details", "key", "resolved", "created_at")
+    readonly_fields = ("kind", "message", "details", "key", "created_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Wallet)
+class WalletAdmin(ReadOnlyAdmin):
+    list_display = ("address", "user", "is_primary", "is_contract", "linked_at")
+    search_fields = ("address", "user__email")

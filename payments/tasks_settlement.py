@@ -17,3 +17,20 @@ def prepare_run_refs() -> None:
     from payments.settlement import run_refs_prepare
 
     run_refs_prepare()
+
+
+@shared_task(
+    name="payments.check_purchase",
+    bind=True,
+    ignore_result=True,
+    max_retries=120,
+)
+def check_purchase(self, purchase_id: int) -> None:
+    """Follow a purchase's transaction until the chain decides it (every 2 s, up to 4 min)."""
+    from payments.models import PurchaseStatus
+    from payments.purchases import purchase_check
+
+    if purchase_check(purchase_id=purchase_id) == PurchaseStatus.PROCESSING:
+        if self.request.is_eager:
+            return  # run inline (tests): the caller checks again; no blocking retry loop
+        raise self.retry(countdown=2)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from agentnexus.core.errors import ApplicationError
 from marketplace.models import Agent
+from payments.selectors import runs_left
 from runtime.forms import RunInputForm
 from runtime.selectors import run_list_for_user, run_visible_to
 from runtime.services import run_cancel, run_start
@@ -37,10 +38,18 @@ def run_new(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             return redirect("runtime:run_detail", run_id=run.public_id)
     history = run_list_for_user(user=request.user, agent_slug=agent.slug)[:HISTORY]
+    paid = version.price > 0
     return render(
         request,
         "runtime/run_new.html",
-        {"agent": agent, "version": version, "form": form, "history": history},
+        {
+            "agent": agent,
+            "version": version,
+            "form": form,
+            "history": history,
+            "paid": paid,
+            "runs_left": runs_left(user=request.user, agent=agent) if paid else None,
+        },
         status=400 if form.is_bound and form.errors else 200,
     )
 

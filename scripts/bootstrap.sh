@@ -47,6 +47,8 @@ if [[ "$MODE" == test ]]; then
     # The agent runtime: Docker engine + debootstrap for the base image (scripts/docker_images.sh).
     command -v dockerd >/dev/null 2>&1 || pkg_installed docker.io || missing+=(docker.io)
     command -v debootstrap >/dev/null 2>&1 || pkg_installed debootstrap || missing+=(debootstrap)
+    pkg_installed debian-archive-keyring || [[ -e /usr/share/keyrings/debian-archive-keyring.gpg ]] ||
+        missing+=(debian-archive-keyring)
 
     # A Compose implementation, so tests validate docker-compose.yml with the real parser.
     if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then

@@ -253,6 +253,26 @@ class ChainClient:
             raise self.errors.decode(exc.data) from None
         return self._send(account, tx)
 
+    def send_call(
+        self, *, to: str, data: str, value: int = 0, key: str | LocalAccount
+    ) -> TxReceipt:
+        """Send prepared call data (what a wallet does with eth_sendTransaction params)."""
+        account = self.account(key)
+        tx = {
+            "from": account.address,
+            "to": Web3.to_checksum_address(to),
+            "data": data,
+            "value": value,
+            "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
+            "chainId": self.chain_id,
+            **self._fees(),
+        }
+        try:
+            tx["gas"] = int(self.w3.eth.estimate_gas(tx, "pending") * GAS_MARGIN)
+        except ContractLogicError as exc:
+            raise self.errors.decode(exc.data) from None
+        return self._send(account, tx)
+
     def call(self, fn: ContractFunction, *, sender: str | None = None, value: int = 0) -> Any:
         params: dict[str, Any] = {"value": value}
         if sender:

@@ -32,3 +32,7 @@ def env(deployed_env: ChainEnv):
         yield deployed_env
     finally:
         client.revert_to(snapshot)
+
+
+# Paid-run fixtures (a Django-recorded deployment with paid agents): paid_chain, paid_market.
+from payments.tests.paid_env import paid_chain, paid_market  # noqa: E402, F401

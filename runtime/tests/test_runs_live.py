@@ -87,10 +87,13 @@ def test_cancel_mid_run_stops_the_container_within_a_second(worker, sleeper):
     assert our_containers(run), "the run has a container while it runs"
     began = time.monotonic()
     response = client.post(f"/api/v1/runs/{run.public_id}/cancel/")
+    elapsed = time.monotonic() - began
     assert response.status_code == 200
     assert response.json()["status"] == "canceled"
-    wait_for(lambda: not [c for c in our_containers(run) if c.status == "running"], timeout=5)
-    assert time.monotonic() - began < 1.0 + 0.5, "container stopped within about a second"
+    # The kill runs right after the cancel commits, inside the request: when the answer
+    # arrives the container is already stopped.
+    assert elapsed < 1.0, f"cancel took {elapsed:.2f}s"
+    wait_for(lambda: not [c for c in our_containers(run) if c.status == "running"], timeout=1)
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELED and run.failure_reason == "canceled"
     wait_for(lambda: not our_containers(run), timeout=10, message="container removed")

@@ -1,0 +1,1 @@
+"""Payments REST API (wallets.py: link, list, unlink and choose the primary wallet)."""
