@@ -11,6 +11,13 @@ from payments.api.purchases import (
     PurchaseListCreateApi,
     PurchaseQuoteApi,
 )
+from payments.api.wallets import (
+    WalletLinkApi,
+    WalletListApi,
+    WalletNonceApi,
+    WalletSetPrimaryApi,
+    WalletUnlinkApi,
+)
 from runtime.api.views import RunCancelApi, RunDetailApi, RunEventsApi, RunListCreateApi
 
 router = SimpleRouter()
@@ -33,6 +40,11 @@ urlpatterns = [
     ),
     path("entitlements/", EntitlementListApi.as_view(), name="entitlements"),
     path("runs/", RunListCreateApi.as_view(), name="runs"),
+    path("wallets/", WalletListApi.as_view(), name="wallets"),
+    path("wallets/nonce/", WalletNonceApi.as_view(), name="wallet-nonce"),
+    path("wallets/link/", WalletLinkApi.as_view(), name="wallet-link"),
+    path("wallets/<int:wallet_id>/primary/", WalletSetPrimaryApi.as_view(), name="wallet-primary"),
+    path("wallets/<int:wallet_id>/unlink/", WalletUnlinkApi.as_view(), name="wallet-unlink"),
     path("runs/<uuid:run_id>/", RunDetailApi.as_view(), name="run-detail"),
     path("runs/<uuid:run_id>/cancel/", RunCancelApi.as_view(), name="run-cancel"),
     path("runs/<uuid:run_id>/events/", RunEventsApi.as_view(), name="run-events"),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("marketplace.urls")),
     path("", include("runtime.urls")),
     path("", include("payments.purchase_urls")),
+    path("", include("payments.urls")),
 ]
 
 handler404 = "agentnexus.core.views.page_not_found"

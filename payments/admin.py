@@ -2,7 +2,9 @@ from django.contrib import admin
 
 from payments.models import (
     ChainAgent,
+    ChainCursor,
     ChainDeployment,
+    ChainLog,
     PaymentAlert,
     Purchase,
     PurchaseEvent,
@@ -86,12 +88,19 @@ class SettlementAdmin(ReadOnlyAdmin):
 
 @admin.register(PaymentAlert)
 class PaymentAlertAdmin(admin.ModelAdmin):
-    """Staff mark an alert resolved once they have dealt with it; nothing else is editable."""
+    """Staff mark an alert resolved once they have dealt with it; nothing else is editable.
+    Resolving frees its key, so the same problem can alert again."""
 
     list_display = ("kind", "message", "resolved", "created_at")
     list_filter = ("kind", "resolved")
     fields = ("kind", "message", "details", "key", "resolved", "created_at")
     readonly_fields = ("kind", "message", "details", "key", "created_at")
+    actions = ["mark_resolved"]
+
+    @admin.action(description="Mark selected alerts resolved")
+    def mark_resolved(self, request, queryset) -> None:
+        count = queryset.filter(resolved=False).update(resolved=True)
+        self.message_user(request, f"{count} alert(s) marked resolved.")
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -104,3 +113,15 @@ class PaymentAlertAdmin(admin.ModelAdmin):
 class WalletAdmin(ReadOnlyAdmin):
     list_display = ("address", "user", "is_primary", "is_contract", "linked_at")
     search_fields = ("address", "user__email")
+
+
+@admin.register(ChainLog)
+class ChainLogAdmin(ReadOnlyAdmin):
+    list_display = ("block_number", "log_index", "event", "tx_hash", "deployment")
+    list_filter = ("event", "deployment")
+    search_fields = ("tx_hash",)
+
+
+@admin.register(ChainCursor)
+class ChainCursorAdmin(ReadOnlyAdmin):
+    list_display = ("deployment", "block_number", "block_hash", "updated_at")

@@ -167,8 +167,9 @@ def purchase_confirm(*, purchase: Purchase, tx_hash: str) -> Purchase:
         raise _field_error("tx_hash", "A transaction hash is 0x followed by 64 hex characters.")
     if purchase.status == PurchaseStatus.PROCESSING and purchase.tx_hash.lower() == tx_hash.lower():
         return purchase  # the page reported it twice
-    if Purchase.objects.filter(tx_hash__iexact=tx_hash).exclude(pk=purchase.pk).exists():
-        raise _field_error("tx_hash", "This transaction already belongs to another purchase.")
+    other = Purchase.objects.filter(tx_hash__iexact=tx_hash).exclude(pk=purchase.pk).first()
+    if other is not None:
+        return _adopt(purchase=purchase, found=other)
     moved = purchase_transition(
         purchase_id=purchase.pk,
         to=PurchaseStatus.PROCESSING,
@@ -183,6 +184,26 @@ def purchase_confirm(*, purchase: Purchase, tx_hash: str) -> Purchase:
         )
     transaction.on_commit(lambda: _enqueue_check(purchase.pk))
     return moved
+
+
+def _adopt(*, purchase: Purchase, found: Purchase) -> Purchase:
+    """The indexer saw this transaction before the page reported it and recorded the purchase
+    from the chain: that record is the purchase; this one is closed as superseded."""
+    first = found.events.order_by("id").first()
+    from_chain = bool(first and first.payload.get("outside_site"))
+    same_buyer = found.buyer_address.lower() == purchase.buyer_address.lower()
+    if not (from_chain and same_buyer and found.user_id in (None, purchase.user_id)):
+        raise _field_error("tx_hash", "This transaction already belongs to another purchase.")
+    with transaction.atomic():
+        Purchase.objects.filter(pk=found.pk, user__isnull=True).update(user=purchase.user)
+        purchase_transition(
+            purchase_id=purchase.pk,
+            to=PurchaseStatus.FAILED,
+            failure_reason="Superseded: the chain's record of this transaction is the purchase.",
+            payload={"superseded_by": str(found.public_id)},
+        )
+    found.refresh_from_db()
+    return found
 
 
 def _enqueue_check(purchase_id: int, countdown: float = 0) -> None:

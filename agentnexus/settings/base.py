@@ -129,6 +129,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    # Sign-In with Ethereum (payments/siwe.py); must stay listed or wallet sessions end.
+    "payments.auth.WalletBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -293,5 +295,14 @@ CELERY_BEAT_SCHEDULE = {
     # Settlements are sent as runs end; this picks up retries that are due.
     "settle-due": {"task": "payments.settle_due", "schedule": 2.0},
     "prepare-run-refs": {"task": "payments.prepare_run_refs", "schedule": 300.0},
+    "index-chain": {"task": "payments.index_chain", "schedule": 3.0},
+    "reconcile-payments": {"task": "payments.reconcile", "schedule": 60.0},
 }
 CHAIN_CONFIRMATIONS = env.int("CHAIN_CONFIRMATIONS", default=1)
+# The indexer stays this many blocks behind the head (docs/decisions/0008-...). 0 suits a local
+# chain that mines only on demand; public chains want their reorg depth.
+CHAIN_INDEXER_LAG = env.int("CHAIN_INDEXER_LAG", default=2)
+# A submitted settlement the chain does not know after this long is sent again.
+CHAIN_SETTLEMENT_RESEND_AFTER = env.int("CHAIN_SETTLEMENT_RESEND_AFTER", default=300)
+# A development faucet for linked wallets (local chains only; local settings turn it on).
+DEV_FAUCET_ENABLED = env.bool("DEV_FAUCET_ENABLED", default=False)

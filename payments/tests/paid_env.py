@@ -34,6 +34,7 @@ UNITS = 250_000
 def paid_chain(anvil_node, settings):
     settings.CHAIN_RPC_URL = anvil_node.rpc_url
     settings.CHAIN_ID = anvil_node.chain_id
+    settings.CHAIN_INDEXER_LAG = 0  # anvil mines only on demand: index up to the head
     client = ChainClient(anvil_node.rpc_url)
     snapshot = client.snapshot()
     yield client

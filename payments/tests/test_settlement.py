@@ -14,6 +14,7 @@ from agentnexus.core.errors import PermissionDeniedError
 from marketplace.tests.factories import UserFactory
 from payments.chain.marketplace import run_ref
 from payments.models import Purchase, Settlement, SettlementStatus
+from payments.reconcile import payments_reconcile
 from payments.settlement import settlements_send
 from payments.tests.paid_env import UNITS, balances, buy
 from runtime.models import Run
@@ -44,8 +45,12 @@ def test_success_releases_and_failure_refunds_exact_amounts(paid_market):
     ok.refresh_from_db()
     assert ok.status == "succeeded"
     settlement = Settlement.objects.get(run=ok)
-    assert settlement.kind == "release" and settlement.status == SettlementStatus.SUBMITTED
+    # Sent, then confirmed from the chain's RunReleased event (the indexer runs right after).
+    assert settlement.kind == "release" and settlement.status == SettlementStatus.CONFIRMED
     assert settlement.tx_hash
+    assert (
+        settlement.developer_amount == UNITS * 7 // 10 and settlement.fee_amount == UNITS * 3 // 10
+    )
     after_release = balances(paid_market)
     assert after_release["developer"] - before["developer"] == UNITS * 7 // 10
     assert after_release["fee"] - before["fee"] == UNITS * 3 // 10
@@ -61,11 +66,12 @@ def test_success_releases_and_failure_refunds_exact_amounts(paid_market):
     assert bad.status == "failed"
     refund = Settlement.objects.get(run=bad)
     assert refund.kind == "refund" and refund.purchase == purchase2
+    assert refund.status == SettlementStatus.CONFIRMED
     end = balances(paid_market)
     assert end["buyer"] - mid["buyer"] == UNITS
     assert end["developer"] == mid["developer"] and end["fee"] == mid["fee"]
     purchase.refresh_from_db()
-    assert purchase.runs_reserved == 1
+    assert (purchase.runs_reserved, purchase.runs_released) == (1, 1)
 
 
 def test_twenty_concurrent_starts_spend_exactly_ten_runs(paid_market, settings):
@@ -120,7 +126,7 @@ def test_rpc_outage_during_settlement_retries_then_settles_once(paid_market, set
     report = settlements_send()
     assert report.submitted == [settlement.pk]
     settlement.refresh_from_db()
-    assert settlement.status == SettlementStatus.SUBMITTED
+    assert settlement.status == SettlementStatus.CONFIRMED
     after = balances(paid_market)
     assert after["developer"] - before["developer"] == UNITS * 7 // 10
     # Sending again (e.g. a duplicate task) never pays twice.
@@ -133,7 +139,7 @@ def test_a_lost_send_outcome_never_pays_twice(paid_market):
     buy(paid_market, user, paid_market["paid-echo"], 1)
     run, _ = run_start(user=user, agent=paid_market["paid-echo"], data={"name": "x"})
     settlement = Settlement.objects.get(run=run)
-    assert settlement.status == SettlementStatus.SUBMITTED
+    assert settlement.status == SettlementStatus.CONFIRMED
     paid = balances(paid_market)
     # The worker died after broadcasting, before the database learnt of it: the row still says
     # pending. The sender sees the run settled on chain and leaves it to the indexer.
@@ -149,7 +155,9 @@ def test_a_lost_send_outcome_never_pays_twice(paid_market):
     )
     assert balances(paid_market) == paid
     settlement.refresh_from_db()
-    assert settlement.status in (SettlementStatus.PENDING, SettlementStatus.CONFIRMED)
-    assert settlement.status == SettlementStatus.CONFIRMED or "Already settled" in (
-        settlement.last_error
-    )
+    # Reconciliation completes it from the chain's event: confirmed, paid once.
+    payments_reconcile(deployment_id=paid_market["deployment"].pk)
+    settlement.refresh_from_db()
+    assert settlement.status == SettlementStatus.CONFIRMED
+    assert settlement.tx_hash
+    assert balances(paid_market) == paid
