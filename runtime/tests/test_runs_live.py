@@ -233,3 +233,36 @@ def test_a_killed_worker_is_reaped_as_worker_lost(worker_process, sleeper, setti
     assert run.pk in report.worker_lost
     assert not our_containers(run)
     assert not os.path.exists(os.path.join(settings.RUNTIME_SOCKET_ROOT, run.public_id.hex))
+
+
+def test_an_api_token_can_stream_a_run(example_images):
+    """API clients authenticate the WebSocket with their token (and send an Origin header)."""
+    from accounts.services import api_token_create
+    from agentnexus.asgi import application
+
+    user = UserFactory()
+    _, raw = api_token_create(user=user, name="stream")
+    echo = example_agent("echo", image=example_images["echo"])
+    run = start(api_for(user), echo, {"name": "token"})
+    wait_terminal(run)
+
+    async def stream(token: str):
+        communicator = WebsocketCommunicator(
+            application,
+            f"/ws/runs/{run.public_id}/",
+            headers=[
+                (b"authorization", f"Token {token}".encode()),
+                (b"origin", b"http://127.0.0.1"),
+            ],
+        )
+        connected, code = await communicator.connect()
+        if not connected:
+            return None, code
+        frame = await communicator.receive_json_from(timeout=10)
+        await communicator.disconnect()
+        return frame, None
+
+    frame, _ = async_to_sync(stream)(raw)
+    assert frame["events"][0]["seq"] == 1
+    nothing, code = async_to_sync(stream)("anx_not-a-real-token")
+    assert nothing is None and code == 4404
