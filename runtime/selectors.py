@@ -27,7 +27,7 @@ def run_visible_to(*, user: User, public_id: uuid.UUID | str) -> Run | None:
 def run_list_for_user(
     *, user: User, agent_slug: str | None = None, status: str | None = None
 ) -> QuerySet[Run]:
-    runs = Run.objects.filter(user=user).select_related("agent", "version")
+    runs = Run.objects.filter(user=user).select_related("agent", "version", "settlement")
     if agent_slug:
         runs = runs.filter(agent__slug=agent_slug)
     if status:

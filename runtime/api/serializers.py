@@ -1,5 +1,6 @@
 """Run API serializers."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from runtime.models import Run, RunEvent
@@ -19,12 +20,22 @@ class RunCreateInputSerializer(serializers.Serializer):
     )
 
 
+class RunSettlementOutputSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text="release (to the developer) or refund (to you); empty while the run is in progress."
+    )
+    status = serializers.CharField(help_text="reserved, pending, submitted, confirmed or failed.")
+    tx_hash = serializers.CharField()
+    purchase = serializers.UUIDField(source="purchase.public_id")
+
+
 class RunOutputSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     version = serializers.CharField(source="version.version", read_only=True)
     events_url = serializers.SerializerMethodField()
     stream_url = serializers.SerializerMethodField()
+    settlement = serializers.SerializerMethodField()
 
     class Meta:
         model = Run
@@ -49,6 +60,7 @@ class RunOutputSerializer(serializers.ModelSerializer):
             "last_seq",
             "events_url",
             "stream_url",
+            "settlement",
         ]
         read_only_fields = fields
 
@@ -56,6 +68,12 @@ class RunOutputSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         path = f"/api/v1/runs/{run.public_id}/events/"
         return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field(RunSettlementOutputSerializer(allow_null=True))
+    def get_settlement(self, run: Run) -> dict | None:
+        """How the run is paid for: null for free agents."""
+        settlement = getattr(run, "settlement", None) if hasattr(run, "settlement") else None
+        return RunSettlementOutputSerializer(settlement).data if settlement else None
 
     def get_stream_url(self, run: Run) -> str:
         return f"/ws/runs/{run.public_id}/"
