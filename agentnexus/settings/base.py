@@ -270,6 +270,9 @@ CHAIN_ID = env.int("CHAIN_ID", default=31337)
 # empty, chain_deploy falls back to anvil's public development accounts.
 CHAIN_DEPLOYER_KEY = env("CHAIN_DEPLOYER_KEY", default="")
 CHAIN_ORCHESTRATOR_KEY = env("CHAIN_ORCHESTRATOR_KEY", default="")
+# Or an encrypted JSON keystore (geth/eth-account format) and its password.
+CHAIN_ORCHESTRATOR_KEYSTORE = env("CHAIN_ORCHESTRATOR_KEYSTORE", default="")
+CHAIN_ORCHESTRATOR_KEYSTORE_PASSWORD = env("CHAIN_ORCHESTRATOR_KEYSTORE_PASSWORD", default="")
 CHAIN_ADMIN_ADDRESS = env("CHAIN_ADMIN_ADDRESS", default="")
 CHAIN_FEE_RECIPIENT = env("CHAIN_FEE_RECIPIENT", default="")
 CHAIN_STABLECOIN_ADDRESS = env("CHAIN_STABLECOIN_ADDRESS", default="")

@@ -7,6 +7,8 @@ accounts (public, funded on every dev node), so `make run` needs no configuratio
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from eth_account import Account
@@ -41,7 +43,30 @@ def deployer_key() -> str:
 
 
 def orchestrator_key() -> str:
+    """From CHAIN_ORCHESTRATOR_KEY, or an encrypted JSON keystore (CHAIN_ORCHESTRATOR_KEYSTORE,
+    unlocked with CHAIN_ORCHESTRATOR_KEYSTORE_PASSWORD), or anvil's account on a dev chain."""
+    path = getattr(settings, "CHAIN_ORCHESTRATOR_KEYSTORE", "")
+    if path and not settings.CHAIN_ORCHESTRATOR_KEY:
+        return _keystore_key(path, getattr(settings, "CHAIN_ORCHESTRATOR_KEYSTORE_PASSWORD", ""))
     return _key("CHAIN_ORCHESTRATOR_KEY", "orchestrator")
+
+
+_keystore_cache: dict[str, str] = {}
+
+
+def _keystore_key(path: str, password: str) -> str:
+    # Decrypting is deliberately slow (scrypt): once per process.
+    if path not in _keystore_cache:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                encrypted = json.load(handle)
+            _keystore_cache[path] = Account.decrypt(encrypted, password).to_0x_hex()
+        except (OSError, ValueError) as exc:
+            # Never include the password or key material in the message.
+            raise ImproperlyConfigured(
+                f"CHAIN_ORCHESTRATOR_KEYSTORE {path}: cannot unlock it ({type(exc).__name__})"
+            ) from None
+    return _keystore_cache[path]
 
 
 def address_of(key: str) -> str:
