@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "agents",
     "payments",
     "compliance",
+    "compliance.kyc",
+    "compliance.audit",
     "runtime",
 ]
 
