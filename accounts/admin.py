@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import ApiToken, DeveloperProfile, User
+from compliance.audit.mixins import AuditedAdminMixin
 
 
 class DeveloperProfileInline(admin.StackedInline):
@@ -12,7 +13,7 @@ class DeveloperProfileInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     ordering = ["-date_joined"]
     list_display = [
         "email",
@@ -47,7 +48,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(DeveloperProfile)
-class DeveloperProfileAdmin(admin.ModelAdmin):
+class DeveloperProfileAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "display_name",
         "user",
@@ -77,7 +78,7 @@ class DeveloperProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "prefix", "user", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["created_at", "revoked_at"]
     search_fields = ["name", "prefix", "user__email"]

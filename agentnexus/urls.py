@@ -13,14 +13,17 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("profile/privacy/", include("compliance.audit.urls")),
     path("profile/", include("accounts.urls")),
     path("api/v1/", include("agentnexus.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("compliance.urls")),
     path("", include("marketplace.urls")),
     path("", include("runtime.urls")),
     path("", include("payments.purchase_urls")),
     path("", include("payments.urls")),
+    path("", include("compliance.kyc.urls")),
 ]
 
 handler404 = "agentnexus.core.views.page_not_found"

@@ -1,11 +1,12 @@
 from django.contrib import admin
 
+from compliance.audit.mixins import AuditedAdminMixin
 from marketplace.models import Agent, AgentVersion, Category, Review
 from marketplace.services import agent_set_current_version, agent_set_status, review_delete
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "position", "description"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ("name",)}
@@ -34,7 +35,7 @@ class AgentVersionInline(admin.TabularInline):
 
 
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "name", "slug", "category", "developer", "status", "featured", "current_version",
         "rating_avg", "rating_count", "runs_total", "updated_at",
@@ -86,7 +87,7 @@ class AgentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AgentVersion)
-class AgentVersionAdmin(admin.ModelAdmin):
+class AgentVersionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "agent",
         "version",
@@ -110,7 +111,7 @@ class AgentVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["agent", "author", "rating", "short_body", "created_at"]
     list_filter = ["rating", "created_at", "agent__category"]
     search_fields = ["agent__name", "author__email", "body"]

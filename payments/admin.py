@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from compliance.audit.mixins import AuditedAdminMixin
 from payments.models import (
     ChainAgent,
     ChainCursor,
@@ -14,7 +15,7 @@ from payments.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Written by chain_deploy from what the chain did; editing here would desynchronise them."""
 
     def has_add_permission(self, request) -> bool:
@@ -87,7 +88,7 @@ class SettlementAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PaymentAlert)
-class PaymentAlertAdmin(admin.ModelAdmin):
+class PaymentAlertAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Staff mark an alert resolved once they have dealt with it; nothing else is editable.
     Resolving frees its key, so the same problem can alert again."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -15,6 +16,7 @@ from marketplace.models import Agent, Currency
 from payments.models import Purchase, PurchaseStatus, Wallet
 from payments.purchases import MAX_RUNS, purchase_calls_for, purchase_initiate
 from payments.selectors import developer_earnings
+from payments.services import CURRENCY_DECIMALS
 
 
 class BuyForm(forms.Form):
@@ -56,6 +58,7 @@ def purchase_new(request: HttpRequest, slug: str) -> HttpResponse:
                 runs=form.cleaned_data["runs"],
                 currency=form.cleaned_data["currency"],
                 wallet_address=form.cleaned_data["wallet"],
+                request=request,
             )
         except ApplicationError as exc:
             add_application_error(form, exc)
@@ -90,6 +93,12 @@ def purchase_detail(request: HttpRequest, purchase_id) -> HttpResponse:
             "purchase": purchase,
             "agent": purchase.agent,
             "calls_json": json.dumps(calls),
+            "total_display": format(
+                Decimal(purchase.total)
+                .scaleb(-CURRENCY_DECIMALS.get(purchase.currency, 18))
+                .normalize(),
+                "f",
+            ),
             "error": error,
             "settlements": purchase.settlements.select_related("run").order_by("-id")[:50],
         },

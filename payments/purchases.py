@@ -16,8 +16,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
-from agentnexus.core.errors import ApplicationError, ConflictError, PermissionDeniedError
-from compliance.gate import purchase_decision
+from agentnexus.core.errors import ApplicationError, ConflictError
+from compliance.gate import purchase_check as compliance_purchase_check
 from marketplace.models import Agent, Currency
 from payments.chain.calls import purchase_calls, transaction_status
 from payments.chain.client import NATIVE_TOKEN, ChainError
@@ -50,8 +50,9 @@ def _field_error(field: str, message: str) -> ApplicationError:
     return ApplicationError(message, code="validation_error", fields={field: [message]})
 
 
-def purchase_quote(*, user, agent: Agent, runs: int, currency: str) -> Quote:
-    """What `runs` runs of `agent` cost in `currency`, at the price the escrow will charge."""
+def purchase_quote(*, user, agent: Agent, runs: int, currency: str, request=None) -> Quote:
+    """What `runs` runs of `agent` cost in `currency`, at the price the escrow will charge, if
+    the compliance gate lets `user` buy them from where `request` comes (451/403 otherwise)."""
     if not isinstance(runs, int) or not 1 <= runs <= MAX_RUNS:
         raise _field_error("runs", f"Choose between 1 and {MAX_RUNS} runs.")
     if currency not in Currency.values:
@@ -93,16 +94,14 @@ def purchase_quote(*, user, agent: Agent, runs: int, currency: str) -> Quote:
         escrow=deployment.escrow_address,
         chain_id=deployment.chain_id,
     )
-    decision = purchase_decision(
-        user=user, agent=agent, amount=quote.human(quote.total), currency=currency
+    compliance_purchase_check(
+        user=user, agent=agent, total_units=quote.total, currency=currency, request=request
     )
-    if not decision.allowed:
-        raise PermissionDeniedError(decision.reason, code="compliance_blocked")
     return quote
 
 
 def purchase_initiate(
-    *, user, agent: Agent, runs: int, currency: str, wallet_address: str
+    *, user, agent: Agent, runs: int, currency: str, wallet_address: str, request=None
 ) -> tuple[Purchase, list[dict]]:
     """Record the purchase and return the calls the buyer's wallet must send, in order.
 
@@ -137,7 +136,9 @@ def purchase_initiate(
         PurchaseEvent.objects.create(purchase=purchase, from_status="", to_status="initiated")
     purchase_transition(purchase_id=purchase.pk, to=PurchaseStatus.VALIDATING)
     try:
-        quote = purchase_quote(user=user, agent=agent, runs=runs, currency=currency)
+        quote = purchase_quote(
+            user=user, agent=agent, runs=runs, currency=currency, request=request
+        )
         calls = purchase_calls(
             _market(_client(), deployment),
             agent_id=quote.chain_agent_id,

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from compliance.audit.mixins import AuditedAdminMixin
 from runtime.models import Run, RunEvent
 
 
@@ -16,7 +17,7 @@ class RunEventInline(admin.TabularInline):
 
 
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Runs change only through runtime.services (the state machine): read-only here."""
 
     list_display = (

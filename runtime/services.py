@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from accounts.models import User
 from agentnexus.core.errors import ApplicationError, ConflictError, NotFoundError
+from compliance.gate import run_check
 from marketplace.models import Agent, AgentVersion
 from payments.settlement import run_requires_purchase, settlement_request, settlement_reserve
 from runtime.backends.base import InfrastructureError, RunOutcome, RunSpec, get_backend
@@ -113,6 +114,7 @@ def run_start(
     secrets: Any = None,
     version: AgentVersion | None = None,
     idempotency_key: str | None = None,
+    request=None,
 ) -> tuple[Run, bool]:
     """Queue a run; returns (run, created). A repeated `idempotency_key` returns the first run."""
     if idempotency_key:
@@ -134,7 +136,8 @@ def run_start(
         raise NotFoundError("This agent has no version to run.")
     run_input_validate(version=version, data=data)
     secrets = _secrets_clean(secrets)
-    # Compliance (issue 6) gates here too.
+    # Geo rules and KYC level for where the user is now (451 / 403 when refused).
+    run_check(user=user, agent=agent, request=request)
     with transaction.atomic():
         run = Run.objects.create(
             user=user,

@@ -29,7 +29,9 @@ def run_new(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            run, _ = run_start(user=request.user, agent=agent, data=form.input_data())
+            run, _ = run_start(
+                user=request.user, agent=agent, data=form.input_data(), request=request
+            )
         except ApplicationError as exc:
             if exc.fields:
                 form.add_input_errors(exc.fields)

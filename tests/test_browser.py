@@ -375,3 +375,296 @@ def test_cancel_from_the_run_page(run_page, run_worker, misbehave_image):
     page.get_by_role("button", name="Cancel run").click()
     page.locator("[data-run-badge]").filter(has_text="Canceled").wait_for(timeout=10_000)
     assert Run.objects.get().status == "canceled"
+
+
+# ---------------------------------------------------------------------------------- paid journey
+# Sign in, link a wallet, buy runs in the test stablecoin, run twice (one success, one failure),
+# and watch one release and one refund settle, with real anvil, PostgreSQL, Docker and Celery.
+# The browser wallet is an EIP-1193 provider injected into the page and backed by anvil's dev
+# account #5; the same journey through the API is payments/tests/test_journey_api.py.
+
+from payments.tests import conftest as payments_conftest  # noqa: E402
+from payments.tests import paid_env  # noqa: E402
+
+# The paid-run fixtures of payments/tests (the session's anvil, a fresh deployment per test).
+anvil_node = payments_conftest.anvil_node
+paid_chain = paid_env.paid_chain
+paid_market = paid_env.paid_market
+
+# window.ethereum for every page of the context: request() forwards to Python (the exposed
+# binding) and turns an {"error": ...} answer into a rejected promise, as a wallet does.
+EIP1193_PROVIDER = """
+(() => {
+  const listeners = {};
+  window.ethereum = {
+    isAgentNexusTestWallet: true,
+    request: async ({ method, params }) => {
+      const answer = await window.__testWallet(method, params || []);
+      if (answer.error) {
+        const error = new Error(answer.error.message);
+        error.code = answer.error.code;
+        throw error;
+      }
+      return answer.result;
+    },
+    on: (event, fn) => { (listeners[event] = listeners[event] || []).push(fn); },
+    removeListener: (event, fn) => {
+      listeners[event] = (listeners[event] || []).filter((f) => f !== fn);
+    },
+  };
+})();
+"""
+
+
+class AnvilWallet:
+    """The Python side of the injected provider: anvil's dev account #5 as a browser wallet."""
+
+    def __init__(self, client, address: str, key: str) -> None:
+        self.client, self.address, self.key = client, address, key
+        self.requests: list[str] = []
+        self.sent: list[str] = []
+        self.errors: list[str] = []
+
+    def __call__(self, method: str, params: list) -> dict:
+        self.requests.append(method)
+        try:
+            return {"result": self.answer(method, params)}
+        except Exception as exc:  # noqa: BLE001 - handed to the page as a wallet error
+            self.errors.append(f"{method}: {exc!r}")
+            return {"error": {"code": -32603, "message": str(exc)}}
+
+    def answer(self, method: str, params: list):
+        from eth_account import Account
+        from eth_account.messages import encode_defunct
+
+        if method in ("eth_requestAccounts", "eth_accounts"):
+            return [self.address]
+        if method == "eth_chainId":
+            return hex(self.client.chain_id)
+        if method == "wallet_switchEthereumChain":
+            assert int(params[0]["chainId"], 16) == self.client.chain_id
+            return None
+        if method == "personal_sign":
+            data, signer = params
+            assert signer.lower() == self.address.lower(), signer
+            signed = Account.sign_message(encode_defunct(hexstr=data), private_key=self.key)
+            return "0x" + bytes(signed.signature).hex()
+        if method == "eth_sendTransaction":
+            tx = params[0]
+            assert tx["from"].lower() == self.address.lower(), tx
+            receipt = self.client.send_call(
+                to=tx["to"], data=tx["data"], value=int(tx.get("value") or "0x0", 16), key=self.key
+            )
+            self.sent.append(receipt["transactionHash"].to_0x_hex())
+            return self.sent[-1]
+        if method == "eth_getTransactionReceipt":
+            return self.client.rpc("eth_getTransactionReceipt", params)  # status "0x1", ...
+        raise NotImplementedError(f"the test wallet does not support {method}")
+
+
+@pytest.fixture
+def modes_agent(paid_market, paid_chain, misbehave_image):
+    """A paid agent whose run form can say what the run does: its input schema has a "mode"
+    with enum ok / error (paid-misbehave's {"type": "object"} gives the form no field). Listed
+    on chain by running chain_deploy again, which only registers what is missing."""
+    from marketplace.services import agent_set_current_version
+    from marketplace.tests.factories import AgentVersionFactory
+    from payments.chain.client import ChainClient
+    from payments.chain.keys import fee_recipient_address
+    from payments.models import ChainAgent
+    from payments.services import chain_deploy
+
+    agent = AgentFactory(
+        slug="paid-modes",
+        name="Paid Modes",
+        developer=paid_market["paid-misbehave"].developer,
+        price=None,
+    )
+    version = AgentVersionFactory(
+        agent=agent,
+        image_ref=misbehave_image,
+        input_schema={
+            "type": "object",
+            "properties": {"mode": {"type": "string", "enum": ["ok", "error"], "title": "Mode"}},
+            "required": ["mode"],
+        },
+        output_schema={"type": "object"},
+        example_input={"mode": "ok"},
+        price=paid_env.PRICE,
+        memory_mb=64,
+        timeout_seconds=20,
+    )
+    agent_set_current_version(agent=agent, version=version)
+    result = chain_deploy(
+        client=paid_chain,
+        deployer_key=paid_env.KEYS[0],
+        orchestrator=ChainClient.account(paid_env.KEYS[8]).address,
+        fee_recipient=fee_recipient_address(),
+        fee_bps=3000,
+        payment_ttl=30 * 24 * 3600,
+    )
+    assert not result.deployed and result.registered == ["paid-modes"], result
+    assert ChainAgent.objects.filter(agent=agent, deployment=paid_market["deployment"]).exists()
+    return agent
+
+
+@pytest.fixture
+def wallet_page(browser, asgi_server, paid_chain):
+    """A signed-in page (session cookie, as run_page) whose window.ethereum is an AnvilWallet."""
+    from django.test import Client
+
+    from marketplace.tests.factories import UserFactory
+
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    wallet = AnvilWallet(paid_chain, paid_env.BUYER, paid_env.BUYER_KEY)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, base_url=asgi_server, locale="en-US"
+    )
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": asgi_server}]
+    )
+    context.expose_function("__testWallet", wallet)
+    context.add_init_script(EIP1193_PROVIDER)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    foreign: list[str] = []
+    host = urlparse(asgi_server).netloc
+    page.on(
+        "request",
+        lambda r: (
+            foreign.append(r.url)
+            if urlparse(r.url).netloc not in (host, "") and not r.url.startswith("data:")
+            else None
+        ),
+    )
+    page.user, page.wallet = user, wallet
+    yield page
+    context.close()
+    assert not foreign, f"pages loaded assets from elsewhere (CDN?): {foreign}"
+    assert not wallet.errors, f"the page's wallet requests failed: {wallet.errors}"
+
+
+def _settled(page, run, kind: str) -> str:
+    """Wait until the run's settlement is confirmed, then read the run page's "Payment" line."""
+    import time
+
+    from payments.models import Settlement, SettlementStatus
+
+    deadline = time.monotonic() + 60
+    while True:
+        settlement = Settlement.objects.filter(run=run).first()
+        if settlement and settlement.status == SettlementStatus.CONFIRMED:
+            break
+        assert time.monotonic() < deadline, (
+            f"{kind} not confirmed: {settlement and settlement.status}"
+        )
+        page.wait_for_timeout(250)
+    assert settlement.kind == kind and settlement.tx_hash
+    page.reload()
+    payment = page.locator("xpath=//dt[normalize-space()='Payment']/following-sibling::dd[1]")
+    return payment.inner_text()
+
+
+def test_paid_journey_link_buy_run_twice_and_settle(
+    wallet_page, run_worker, paid_market, modes_agent, settings
+):
+    from payments.models import Purchase, PurchaseStatus, Settlement, Wallet
+    from payments.tests.paid_env import BUYER, UNITS, balances
+    from runtime.models import Run, RunStatus
+
+    settings.DEV_FAUCET_ENABLED = True  # the local demo's faucet pays for the test stablecoin
+    page, wallet = wallet_page, wallet_page.wallet
+
+    # 1. Link the wallet: the page asks window.ethereum for the account and a SIWE signature.
+    page.goto("/wallet/")
+    assert "No wallet is linked yet" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Link a wallet").click()
+    page.locator(".wallet-card__address", has_text=BUYER).wait_for()
+    assert "personal_sign" in wallet.requests and not wallet.sent, "linking sends no transaction"
+    linked = Wallet.objects.get(user=page.user)
+    assert (linked.address, linked.is_primary) == (BUYER, True)
+
+    # 2. Test funds from the development faucet (1 ETH and 1,000 test USDC).
+    page.get_by_role("button", name=re.compile("^Get test funds")).click()
+    page.get_by_text(re.compile("Sent 1 test ETH")).wait_for()
+    balances_box = page.get_by_label(f"Balances of {BUYER}")
+    assert "1,000.00" in balances_box.inner_text()
+    screenshot_all_widths(page, "/wallet/", "paid-wallet")
+    start = balances(paid_market)
+
+    # 3. Choose and review: 3 runs in USDC from the linked wallet, terms accepted.
+    screenshot_all_widths(page, "/marketplace/paid-modes/buy/", "paid-buy")
+    page.get_by_label("Number of runs").fill("3")
+    assert page.locator("[data-buy-total]").inner_text() == "0.75 USDC"
+    page.get_by_label("Pay with").select_option("USDC")
+    page.get_by_label("From wallet").select_option(BUYER)
+    page.get_by_label(re.compile("held in escrow")).check()
+    page.get_by_role("button", name="Review and pay").click()
+    page.wait_for_url(re.compile(r"/purchases/[0-9a-f-]+/$"))
+    purchase = Purchase.objects.get(user=page.user)
+    assert (purchase.status, purchase.total, purchase.buyer_address) == (
+        PurchaseStatus.VALIDATING,
+        3 * UNITS,
+        BUYER,
+    )
+    screenshot_all_widths(page, f"/purchases/{purchase.public_id}/", "paid-purchase")
+
+    # 4. Pay now: approve + purchase from the wallet; the worker's check completes it from the
+    # chain and the page moves on to the run page.
+    page.get_by_role("button", name="Pay now").click()
+    page.wait_for_url(re.compile(r"/marketplace/paid-modes/run/$"), timeout=60_000)
+    assert len(wallet.sent) == 2, "one approval, one purchase"
+    purchase.refresh_from_db()
+    assert purchase.status == PurchaseStatus.COMPLETED and purchase.tx_hash == wallet.sent[1]
+    paid = balances(paid_market)
+    assert (paid["buyer"], paid["escrow"]) == (
+        start["buyer"] - 3 * UNITS,
+        start["escrow"] + 3 * UNITS,
+    )
+    assert "You have 3 purchased runs left" in page.locator("main").inner_text()
+
+    # 5. Two runs from the form: one succeeds (released), one fails (refunded).
+    outcomes = {}
+    for mode, badge, kind, words in (
+        ("ok", "Succeeded", "release", "Release to the developer: confirmed"),
+        ("error", "Failed", "refund", "Refund to the buyer: confirmed"),
+    ):
+        page.goto("/marketplace/paid-modes/run/")
+        page.get_by_label("Mode", exact=True).select_option(label=mode)
+        page.get_by_role("button", name="Start run").click()
+        page.wait_for_url(re.compile(r"/runs/[0-9a-f-]+/$"))
+        page.locator("[data-run-badge]").filter(has_text=badge).wait_for(timeout=60_000)
+        run = Run.objects.get(public_id=page.url.rstrip("/").rsplit("/", 1)[1])
+        payment = _settled(page, run, kind)
+        assert words in payment, payment
+        assert run.settlement.tx_hash[:10] in payment
+        screenshot_all_widths(page, f"/runs/{run.public_id}/", f"paid-run-{kind}")
+        outcomes[kind] = run
+    assert outcomes["release"].status == RunStatus.SUCCEEDED
+    assert outcomes["refund"].status == RunStatus.FAILED
+
+    # 6. Exactly once each, and the exact amounts: the buyer paid 3 runs and got 1 back, the
+    # developer earned 70% of one run, the fee recipient 30%, the third run waits in escrow.
+    end = balances(paid_market)
+    assert end["buyer"] - start["buyer"] == -3 * UNITS + UNITS
+    assert end["developer"] - start["developer"] == UNITS * 7 // 10
+    assert end["fee"] - start["fee"] == UNITS * 3 // 10
+    assert end["escrow"] - start["escrow"] == UNITS
+    assert Settlement.objects.count() == 2
+    assert paid_market["mp"].units(BUYER, modes_agent.pk) == 1
+    purchase.refresh_from_db()
+    assert (purchase.runs_reserved, purchase.runs_released, purchase.runs_refunded) == (2, 1, 1)
+
+    # The receipt and the wallet page tell the same story.
+    page.goto(f"/purchases/{purchase.public_id}/")
+    receipt = page.locator("main").inner_text()
+    assert "3 (1 left to start)" in receipt
+    assert "Release to the developer — Confirmed" in receipt
+    assert "Refund to the buyer — Confirmed" in receipt
+    page.goto("/wallet/")
+    activity = page.locator("#activity-heading").locator("..").inner_text()
+    assert "3 (1 left)" in activity
+    assert "Release to the developer: Confirmed" in activity
+    assert "Refund to the buyer: Confirmed" in activity

@@ -38,3 +38,10 @@ class PermissionDeniedError(ApplicationError):
 class ConflictError(ApplicationError):
     code = "conflict"
     status_code = 409
+
+
+class LegalBlockError(ApplicationError):
+    """Refused for legal reasons (sanctions, geo rules): HTTP 451 with the reason."""
+
+    code = "unavailable_for_legal_reasons"
+    status_code = 451

@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whole-site geo-fence: blocked countries see /restricted (API: 451); sets request.geo.
+    "compliance.middleware.GeoFenceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -302,6 +304,7 @@ CELERY_BEAT_SCHEDULE = {
     "prepare-run-refs": {"task": "payments.prepare_run_refs", "schedule": 300.0},
     "index-chain": {"task": "payments.index_chain", "schedule": 3.0},
     "reconcile-payments": {"task": "payments.reconcile", "schedule": 60.0},
+    "purge-access-log": {"task": "compliance.access_log_purge", "schedule": 86400.0},
 }
 CHAIN_CONFIRMATIONS = env.int("CHAIN_CONFIRMATIONS", default=1)
 # The indexer stays this many blocks behind the head (docs/decisions/0008-...). 0 suits a local
@@ -311,3 +314,15 @@ CHAIN_INDEXER_LAG = env.int("CHAIN_INDEXER_LAG", default=2)
 CHAIN_SETTLEMENT_RESEND_AFTER = env.int("CHAIN_SETTLEMENT_RESEND_AFTER", default=300)
 # A development faucet for linked wallets (local chains only; local settings turn it on).
 DEV_FAUCET_ENABLED = env.bool("DEV_FAUCET_ENABLED", default=False)
+
+# --- Compliance (docs/decisions/0010-geo-fencing.md, 0011-kyc.md) ----------------------------------
+# MaxMind GeoIP2/GeoLite2 Country or City .mmdb; empty = the bundled RIR data (iptocc).
+GEOIP_MMDB_PATH = env("GEOIP_MMDB_PATH", default="") or None
+# Country for private and loopback addresses (e.g. US in development); empty = unknown.
+GEOIP_LOCAL_COUNTRY = env("GEOIP_LOCAL_COUNTRY", default="") or None
+# CIDRs of our reverse proxies: X-Forwarded-For is believed only when they send it.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+COMPLIANCE_UNKNOWN_COUNTRY = env("COMPLIANCE_UNKNOWN_COUNTRY", default="allow")
+COMPLIANCE_RESTRICTED_CATEGORIES = env.list("COMPLIANCE_RESTRICTED_CATEGORIES", default=["crypto"])
+COMPLIANCE_ACCESS_LOG_DAYS = env.int("COMPLIANCE_ACCESS_LOG_DAYS", default=90)
+COMPLIANCE_ACCESS_LOG_ALLOW_SAMPLE = env.float("COMPLIANCE_ACCESS_LOG_ALLOW_SAMPLE", default=0.0)

@@ -111,7 +111,7 @@ class PurchaseQuoteApi(GenericAPIView):
         data = body.validated_data
         quote = purchase_quote(
             user=request.user, agent=_agent(data["agent"]), runs=data["runs"],
-            currency=data["currency"],
+            currency=data["currency"], request=request,
         )  # fmt: skip
         return Response(QuoteOutputSerializer(quote).data)
 
@@ -137,7 +137,7 @@ class PurchaseListCreateApi(GenericAPIView):
         data = body.validated_data
         purchase, calls = purchase_initiate(
             user=request.user, agent=_agent(data["agent"]), runs=data["runs"],
-            currency=data["currency"], wallet_address=data["wallet"],
+            currency=data["currency"], wallet_address=data["wallet"], request=request,
         )  # fmt: skip
         return Response(
             PurchaseCreatedOutputSerializer({"purchase": purchase, "calls": calls}).data,

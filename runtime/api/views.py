@@ -82,6 +82,7 @@ class RunListCreateApi(GenericAPIView):
             data=data["input"],
             secrets=data.get("secrets"),
             idempotency_key=key,
+            request=request,
         )
         run.refresh_from_db()
         return Response(

@@ -101,11 +101,37 @@
           output.hidden = false;
           download.hidden = false;
         }
+        if (run) showPayment(run.settlement);
         var duration = root.querySelector("[data-run-duration]");
         if (run && run.duration_ms !== null && duration) duration.textContent = run.duration_ms.toLocaleString() + " ms";
         if (socket) socket.close(1000);
       })
       .catch(function () { resultPanel.hidden = false; });
+  }
+
+  var KINDS = { release: "Release to the developer", refund: "Refund to the buyer" };
+  var SETTLED = { confirmed: 1, failed: 1 };
+
+  // The settlement follows the run's end by a few seconds: poll the run until it is confirmed.
+  function showPayment(settlement) {
+    var cell = root.querySelector("[data-run-payment]");
+    if (!cell || !settlement) return;
+    var link = cell.querySelector("a");
+    cell.textContent = (settlement.kind ? (KINDS[settlement.kind] || settlement.kind) + ": " : "") + settlement.status;
+    if (settlement.tx_hash) {
+      var tx = document.createElement("span");
+      tx.className = "mono";
+      tx.textContent = " · " + settlement.tx_hash.slice(0, 18) + "…";
+      cell.appendChild(tx);
+    }
+    if (link) { cell.appendChild(document.createTextNode(" (")); cell.appendChild(link); cell.appendChild(document.createTextNode(")")); }
+    if (!SETTLED[settlement.status]) {
+      window.setTimeout(function () {
+        fetch(download.querySelector("a").href, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (run) { if (run) showPayment(run.settlement); });
+      }, 1500);
+    }
   }
 
   function handle(event) {
