@@ -668,3 +668,63 @@ def test_paid_journey_link_buy_run_twice_and_settle(
     assert "3 (1 left)" in activity
     assert "Release to the developer: Confirmed" in activity
     assert "Refund to the buyer: Confirmed" in activity
+
+
+# ------------------------------------------------------------------------------------- compliance
+
+
+def test_a_blocked_country_sees_the_restricted_page(page, settings, catalog):
+    from compliance import geo, geoip
+    from compliance.models import CountryRule
+
+    # Transactional tests flush the migration's default rules: state the one this test needs.
+    CountryRule.objects.update_or_create(country="CU", defaults={"blocked": True})
+    settings.GEOIP_LOCAL_COUNTRY = "CU"  # this browser (loopback) now comes from Cuba
+    geo.reset_rules()
+    geoip.reset()
+    try:
+        page.goto("/marketplace/")
+        page.wait_for_url(re.compile(r"/restricted"))
+        text = page.locator("main").inner_text()
+        assert "Cuba" in text or "CU" in text
+        screenshot_all_widths(page, "/restricted", "restricted")
+    finally:
+        settings.GEOIP_LOCAL_COUNTRY = None
+        geo.reset_rules()
+        geoip.reset()
+
+
+def test_kyc_page_submits_a_document_and_shows_pending(page, live_server, settings):
+    import base64
+
+    from django.test import Client
+
+    from compliance.kyc.models import KycSubmission
+    from marketplace.tests.factories import UserFactory
+
+    settings.KYC_ENCRYPTION_KEYS = "k1:" + base64.b64encode(b"k" * 32).decode()
+    settings.KYC_ACTIVE_KEY_ID = "k1"
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    screenshot_all_widths(page, "/kyc/", "kyc")
+    page.goto("/kyc/")
+    page.get_by_label("Full legal name").fill("Ada Lovelace")
+    page.get_by_label("Date of birth").fill("1990-12-10")
+    page.get_by_label("Nationality").fill("GB")
+    page.get_by_label("Address").fill("12 St James's Square, London")
+    page.get_by_label("Document number").fill("P1234567")
+    page.get_by_label("Document expiry date").fill("2031-01-01")
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    )
+    page.get_by_label("Document scan or photo").set_input_files(
+        {"name": "passport.png", "mimeType": "image/png", "buffer": png}
+    )
+    page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("[data-kyc-status='pending']").count() == 1
+    assert KycSubmission.objects.get(user=user).status == "pending"
