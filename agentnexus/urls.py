@@ -13,6 +13,7 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("developer/", include("agents.urls")),
     path("profile/privacy/", include("compliance.audit.urls")),
     path("profile/", include("accounts.urls")),
     path("api/v1/", include("agentnexus.api_urls")),

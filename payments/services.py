@@ -225,3 +225,39 @@ def settlement_transition(*, settlement_id: int, to: str, payload: dict | None =
             settlement=settlement, from_status=before, to_status=to, payload=payload or {}
         )
     return settlement
+
+
+def chain_agent_list(*, agent: Agent, log: Callable[[str], None] = lambda message: None) -> str:
+    """List one agent (register it, point it at its developer, set its price) on this chain's
+    active deployment, e.g. when a submission is approved. Idempotent, like chain_deploy.
+
+    Returns what happened: "no deployment", "not listed", "not the admin", "registered",
+    "updated", "unchanged" or "skipped" (no payout address, free, unlisted currency).
+    """
+    from django.conf import settings
+
+    from payments.chain.keys import deployer_key
+
+    record = chain_deployment_active(chain_id=settings.CHAIN_ID)
+    if record is None:
+        return "no deployment"
+    if not agent.is_listed:
+        return "not listed"
+    client = ChainClient(settings.CHAIN_RPC_URL, expected_chain_id=settings.CHAIN_ID, timeout=10)
+    key = deployer_key()
+    if client.account(key).address != client.to_checksum(record.admin_address):
+        log(f"{agent.slug} not listed on chain: the admin is {record.admin_address}")
+        return "not the admin"
+    market = Marketplace(
+        client,
+        entitlements=record.entitlements_address,
+        escrow=record.escrow_address,
+        stablecoin=record.stablecoin_address or None,
+    )
+    result = ChainDeployResult(deployment=record, deployed=False)
+    _agent_sync(market=market, record=record, agent=agent, key=key, result=result, log=log)
+    if result.registered:
+        return "registered"
+    if result.skipped:
+        return "skipped"
+    return "updated" if result.updated else "unchanged"

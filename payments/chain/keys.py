@@ -7,6 +7,7 @@ accounts (public, funded on every dev node), so `make run` needs no configuratio
 
 from __future__ import annotations
 
+import functools
 import json
 
 from django.conf import settings
@@ -25,7 +26,9 @@ def _local() -> bool:
     return settings.CHAIN_ID in LOCAL_CHAIN_IDS
 
 
+@functools.cache
 def _dev_key(role: str) -> str:
+    # Deriving from the mnemonic takes ~100 ms: once per process.
     return dev_private_keys(DEV_ACCOUNT[role] + 1)[DEV_ACCOUNT[role]]
 
 

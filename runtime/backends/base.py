@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 MAX_MEMORY_MB = 8192
 MAX_CPUS = 4.0
@@ -134,6 +134,20 @@ class BuildError(Exception):
         return f"{base}\n{self.log_tail}" if self.log_tail else base
 
 
+class ImageNotFoundError(LookupError):
+    """image_inspect / image_files: the engine has no such image."""
+
+
+class ImageFile(NamedTuple):
+    """One entry of an image's filesystem (RuntimeBackend.image_files); unpacks as
+    (path, mode, size, read)."""
+
+    path: str  # absolute, e.g. "/usr/bin/python3"
+    mode: int  # st_mode: file type bits (stat.S_ISREG, S_ISDIR, S_ISLNK, ...) + permission bits
+    size: int  # bytes of content (0 for directories and symbolic links)
+    read: Callable[..., bytes]  # read(limit: int | None = None) -> bytes; a symlink's target
+
+
 EventCallback = Callable[[dict], None]
 
 
@@ -178,6 +192,23 @@ class RuntimeBackend(Protocol):
     ) -> str:
         """Build `context_dir` (its Dockerfile) with network none; returns the image id.
         Raises BuildError with the log tail."""
+        ...
+
+    def image_inspect(self, image: str) -> dict[str, Any]:
+        """Static facts about a local image: {"id": str, "user": str ("" = root),
+        "entrypoint": list[str] | None, "cmd": list[str] | None, "labels": dict[str, str],
+        "env": list[str] ("K=V"), "working_dir": str, "size": int (bytes),
+        "layers": list[str] (diff ids, bottom first)}. Raises ImageNotFoundError,
+        InfrastructureError."""
+        ...
+
+    def image_files(self, image: str, *, all_layers: bool = False) -> Iterator[ImageFile]:
+        """The files of a local image, without running it. Default: the merged filesystem a
+        container would see (layers applied in order, whiteouts and opaque directories honoured;
+        each path once). all_layers=True: every entry of every layer, bottom layer first,
+        including files a later layer deleted or replaced (they are still shipped in the image).
+        Each ImageFile's read() works until the iterator is exhausted or closed. Raises
+        ImageNotFoundError, InfrastructureError."""
         ...
 
 

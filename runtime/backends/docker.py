@@ -20,12 +20,16 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import http.client
+import json
 import logging
 import os
 import shutil
+import stat
+import tarfile
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +54,8 @@ from runtime.backends.base import (
     TIMEOUT,
     BuildError,
     ContainerInfo,
+    ImageFile,
+    ImageNotFoundError,
     InfrastructureError,
     RunOutcome,
     RunSpec,
@@ -289,6 +295,53 @@ class DockerBackend:
             if image_id:
                 return image_id
             raise BuildError(f"Building {tag} produced no image.", "\n".join(tail)) from exc
+
+    # ------------------------------------------------------------------------- image contents
+    def image_inspect(self, image: str) -> dict:
+        try:
+            data = self.api.inspect_image(image)
+        except docker.errors.ImageNotFound as exc:
+            raise ImageNotFoundError(f"No image {image!r}.") from exc
+        except docker.errors.APIError as exc:
+            if exc.status_code in (400, 404):
+                raise ImageNotFoundError(f"No image {image!r}: {exc.explanation or exc}") from exc
+            raise InfrastructureError(f"Docker is unavailable: {exc}") from exc
+        except (docker.errors.DockerException, *CONNECTION_ERRORS) as exc:
+            raise InfrastructureError(f"Docker is unavailable: {exc}") from exc
+        config = data.get("Config") or {}
+        return {
+            "id": data.get("Id", ""),
+            "user": config.get("User") or "",
+            "entrypoint": list(config["Entrypoint"]) if config.get("Entrypoint") else None,
+            "cmd": list(config["Cmd"]) if config.get("Cmd") else None,
+            "labels": dict(config.get("Labels") or {}),
+            "env": list(config.get("Env") or []),
+            "working_dir": config.get("WorkingDir") or "",
+            "size": int(data.get("Size") or 0),
+            "layers": list((data.get("RootFS") or {}).get("Layers") or []),
+        }
+
+    def image_files(self, image: str, *, all_layers: bool = False) -> Iterator[ImageFile]:
+        """`docker save` (API get_image) spooled to a temporary file, then its layer tars walked:
+        top layer first for the merged view (so whiteouts hide what lies below), bottom first
+        for all_layers."""
+        self.image_inspect(image)  # ImageNotFoundError before anything is spooled
+        with tempfile.TemporaryFile(prefix="agentnexus-image-") as spool:
+            try:
+                for chunk in self.api.get_image(image, chunk_size=1024 * 1024):
+                    spool.write(chunk)
+            except docker.errors.ImageNotFound as exc:
+                raise ImageNotFoundError(f"No image {image!r}.") from exc
+            except (docker.errors.DockerException, *CONNECTION_ERRORS) as exc:
+                raise InfrastructureError(f"Docker could not export {image}: {exc}") from exc
+            spool.seek(0)
+            with tarfile.open(fileobj=spool, mode="r:") as saved:
+                layers = _saved_layers(saved, image)
+                if all_layers:
+                    for name in layers:
+                        yield from _layer_entries(saved, name)
+                else:
+                    yield from _merged_entries(saved, layers)
 
     def execute(
         self,
@@ -826,6 +879,130 @@ class DockerBackend:
         return RunOutcome(
             status="failed", reason=reason, error_code=code or reason, error_message=message
         )
+
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+_TAR_TYPE_BITS = {
+    tarfile.REGTYPE: stat.S_IFREG,
+    tarfile.AREGTYPE: stat.S_IFREG,
+    tarfile.CONTTYPE: stat.S_IFREG,
+    tarfile.LNKTYPE: stat.S_IFREG,
+    tarfile.DIRTYPE: stat.S_IFDIR,
+    tarfile.SYMTYPE: stat.S_IFLNK,
+    tarfile.CHRTYPE: stat.S_IFCHR,
+    tarfile.BLKTYPE: stat.S_IFBLK,
+    tarfile.FIFOTYPE: stat.S_IFIFO,
+}
+
+
+def _saved_layers(saved: tarfile.TarFile, image: str) -> list[str]:
+    """The layer tar paths of a `docker save` archive, bottom first (its manifest.json, in both
+    the legacy and the OCI layouts)."""
+    try:
+        member = saved.extractfile("manifest.json")
+        manifest = json.load(member) if member else None
+        return list(manifest[0]["Layers"])
+    except (KeyError, IndexError, TypeError, ValueError, tarfile.TarError) as exc:
+        raise InfrastructureError(f"Unexpected `docker save` archive for {image}: {exc}") from exc
+
+
+def _open_layer(saved: tarfile.TarFile, name: str) -> tarfile.TarFile:
+    fileobj = saved.extractfile(name)  # follows the OCI layout's symlinks to blobs/
+    if fileobj is None:
+        raise InfrastructureError(f"Layer {name} is missing from the saved image.")
+    return tarfile.open(fileobj=fileobj, mode="r:*")  # noqa: SIM115 - lives as long as the spool
+
+
+def _entry_path(name: str) -> str:
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    return "/" + "/".join(parts)
+
+
+def _image_file(layer: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> ImageFile:
+    mode = _TAR_TYPE_BITS.get(member.type, stat.S_IFREG) | (member.mode & 0o7777)
+    size = member.size if member.isreg() else 0
+    if member.islnk():
+        try:
+            size = layer._find_link_target(member).size  # noqa: SLF001 - what extractfile uses
+        except (KeyError, AttributeError):
+            size = 0
+
+    def read(limit: int | None = None) -> bytes:
+        if member.issym():
+            return member.linkname.encode("utf-8", "surrogateescape")
+        if not (member.isreg() or member.islnk()):
+            return b""
+        try:
+            handle = layer.extractfile(member)
+            if handle is None:
+                return b""
+            return handle.read() if limit is None else handle.read(max(0, limit))
+        except (KeyError, tarfile.TarError):
+            return b""
+        except ValueError as exc:  # the spool is closed
+            raise RuntimeError(
+                "ImageFile.read() called after the image_files() iterator ended"
+            ) from exc
+
+    return ImageFile(path, mode, size, read)
+
+
+def _layer_entries(saved: tarfile.TarFile, name: str) -> Iterator[ImageFile]:
+    layer = _open_layer(saved, name)
+    for member in layer:
+        path = _entry_path(member.name)
+        if path == "/" or os.path.basename(path).startswith(WHITEOUT_PREFIX):
+            continue
+        yield _image_file(layer, member, path)
+
+
+def _ancestors(path: str) -> Iterator[str]:
+    """Ancestors of a path, nearest first: /a/b/c -> /a/b, /a."""
+    while True:
+        path = os.path.dirname(path)
+        if path == "/":
+            return
+        yield path
+
+
+def _merged_entries(saved: tarfile.TarFile, layers: list[str]) -> Iterator[ImageFile]:
+    seen: set[str] = set()  # paths provided by a higher layer
+    removed: set[str] = set()  # whited out by a higher layer (and everything below them)
+    opaque: set[str] = set()  # directories whose lower contents a higher layer hid
+    not_dirs: set[str] = set()  # non-directories in a higher layer: lower children are hidden
+    for name in reversed(layers):
+        layer = _open_layer(saved, name)
+        here_seen: set[str] = set()
+        here_removed: set[str] = set()
+        here_opaque: set[str] = set()
+        here_not_dirs: set[str] = set()
+        for member in layer:
+            path = _entry_path(member.name)
+            if path == "/":
+                continue
+            base = os.path.basename(path)
+            parent = os.path.dirname(path)
+            if base == OPAQUE_MARKER:
+                here_opaque.add(parent)
+                continue
+            if base.startswith(WHITEOUT_PREFIX):
+                here_removed.add(os.path.join(parent, base[len(WHITEOUT_PREFIX) :]))
+                continue
+            if path in here_seen:
+                continue  # the same path twice in one layer: the first entry is kept
+            here_seen.add(path)
+            if not member.isdir():
+                here_not_dirs.add(path)
+            if path in seen or path in removed:
+                continue
+            if any(a in removed or a in opaque or a in not_dirs for a in _ancestors(path)):
+                continue
+            yield _image_file(layer, member, path)
+        seen |= here_seen
+        removed |= here_removed
+        opaque |= here_opaque
+        not_dirs |= here_not_dirs
 
 
 def _safe_call(func: Callable[[], bool] | None) -> bool:
