@@ -728,3 +728,57 @@ def test_kyc_page_submits_a_document_and_shows_pending(page, live_server, settin
     page.wait_for_load_state()
     assert page.locator("[data-kyc-status='pending']").count() == 1
     assert KycSubmission.objects.get(user=user).status == "pending"
+
+
+def test_compliance_blocks_at_purchase_and_run_start_in_the_browser(
+    browser, live_server, settings, paid_market
+):
+    """A category blocked in the visitor's country: the buy page and the run form refuse with the
+    reason on the form; no payment is asked for and no run starts."""
+    from django.test import Client
+
+    from compliance import geo, geoip
+    from compliance.models import CountryRule
+    from marketplace.tests.factories import UserFactory
+    from payments.models import Purchase, Wallet
+    from runtime.models import Run
+
+    user = UserFactory()
+    Wallet.objects.create(user=user, address=paid_env.BUYER, is_primary=True)
+    paid_env.buy(paid_market, user, paid_market["paid-echo"], 1)
+    rule, _ = CountryRule.objects.update_or_create(
+        country="DE", defaults={"blocked": False, "reason": "Not offered in Germany."}
+    )
+    rule.blocked_categories.add(paid_market["paid-echo"].category)
+    settings.GEOIP_LOCAL_COUNTRY = "DE"  # this browser (loopback) comes from Germany
+    geo.reset_rules()
+    geoip.reset()
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(base_url=live_server.url)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto("/marketplace/paid-echo/buy/")
+        page.get_by_label(re.compile("I agree")).check()
+        page.get_by_role("button", name="Review and pay").click()
+        page.wait_for_load_state()
+        text = page.locator("main").inner_text()
+        assert "not available in DE" in text, text
+        # The attempt is recorded as failed validation; no payment was asked for.
+        assert Purchase.objects.exclude(status="failed").count() == 1
+        assert Purchase.objects.filter(status="failed").count() == 1
+
+        page.goto("/marketplace/paid-echo/run/")
+        page.get_by_role("button", name="Start run").click()
+        page.wait_for_load_state()
+        assert "not available in DE" in page.locator("main").inner_text()
+        assert not Run.objects.exists()
+    finally:
+        context.close()
+        settings.GEOIP_LOCAL_COUNTRY = None
+        geo.reset_rules()
+        geoip.reset()
