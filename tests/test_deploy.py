@@ -69,3 +69,21 @@ def test_docker_compose_file_is_valid():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_migration_applies_on_sqlite_the_make_run_default(tmp_path):
+    """`make run` uses SQLite: no migration may depend on PostgreSQL-only SQL."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "agentnexus.settings.local",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]

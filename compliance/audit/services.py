@@ -52,8 +52,10 @@ def audit_record(
     """
     user = actor if isinstance(actor, models.Model) else None
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
+        if connection.vendor == "postgresql":
+            # SQLite (local `make run`) serialises writers itself; the unique seq backs it up.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK_KEY])
         last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
         entry = AuditEntry(
