@@ -9,6 +9,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast
+from django.utils.functional import SimpleLazyObject
 
 from marketplace.catalog_cache import catalog_cached
 from marketplace.models import LISTED, Agent, AgentVersion, Category, Review
@@ -127,18 +128,28 @@ def agent_search(*, query: CatalogQuery) -> QuerySet[Agent]:
 def agent_search_page(*, query: CatalogQuery, page: str | int | None, per_page: int) -> Page:
     """One page of `agent_search`, served from the catalog cache when it can be.
 
-    Out-of-range or malformed page numbers give the nearest valid page, as people expect.
+    Out-of-range or malformed page numbers give the nearest valid page, as people expect. The
+    agents are loaded (from the cache, else the database) only when the page's `object_list` is
+    used: the catalog page needs just the count and the number when its card grid comes from
+    the fragment cache, and unpickling a dozen agents was a tenth of its CPU time.
     """
 
-    def build() -> tuple[list[Agent], int, int]:
+    def count_and_number() -> tuple[int, int]:
         paginator = Paginator(agent_search(query=query), per_page)
-        found = paginator.get_page(page)
-        return list(found.object_list), paginator.count, found.number
+        return paginator.count, paginator.get_page(page).number
 
-    agents, count, number = catalog_cached(f"search:{query!r}:{page}:{per_page}", build)
+    count, number = catalog_cached(f"search-count:{query!r}:{page}:{per_page}", count_and_number)
+
+    def agents() -> list[Agent]:
+        start = (number - 1) * per_page
+        return catalog_cached(
+            f"search-page:{query!r}:{number}:{per_page}",
+            lambda: list(agent_search(query=query)[start : start + per_page]),
+        )
+
     paginator = Paginator([], per_page)
     paginator.count = count  # known from the cache: no second COUNT(*)
-    return Page(agents, number, paginator)
+    return Page(SimpleLazyObject(agents), number, paginator)
 
 
 def agent_featured_list(*, limit: int = 6) -> list[Agent]:

@@ -1,16 +1,19 @@
 """Server-rendered catalog pages. Reads go through selectors, writes through services."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from agentnexus.core.errors import ApplicationError
 from agentnexus.core.forms import add_application_error
 from marketplace import selectors
+from marketplace.catalog_cache import catalog_version
 from marketplace.forms import CatalogSearchForm, ReviewForm
 from marketplace.presentation import schema_fields
 from marketplace.services import review_create, review_update
@@ -35,11 +38,21 @@ def catalog(request: HttpRequest) -> HttpResponse:
     if form.is_bound:
         form.is_valid()  # Errors are shown beside the fields; the valid filters still apply.
     query = form.to_query()
+    fragment_cache_seconds = max(settings.CATALOG_CACHE_SECONDS, 0)
+    # The version is read before the page: a fragment cached under it is never older than it.
+    version = catalog_version() if fragment_cache_seconds else 0
     page = selectors.agent_search_page(
         query=query, page=request.GET.get("page"), per_page=CATALOG_PAGE_SIZE
     )
     params = request.GET.copy()
     params.pop("page", None)
+    # The filter form and the card grid are the same for every visitor: the template caches
+    # them under these keys, which hold everything their HTML depends on (besides the catalog
+    # version, the links' script prefix and the language of numbers and messages). The form
+    # shows the submitted values and their errors, the grid the normalised query's page.
+    # Pagination and category links stay outside: they keep the request's own parameters.
+    context = f"{get_language()}:{get_script_prefix()}"
+    submitted = sorted((name, request.GET.getlist(name)) for name in form.fields)
     return render(
         request,
         "marketplace/catalog.html",
@@ -49,6 +62,9 @@ def catalog(request: HttpRequest) -> HttpResponse:
             "page": page,
             "categories": categories,
             "querystring": params.urlencode(),
+            "fragment_cache_seconds": fragment_cache_seconds,
+            "filters_cache_key": f"{version}:{form.is_bound}:{submitted!r}:{context}",
+            "grid_cache_key": f"{version}:{query!r}:{page.number}:{CATALOG_PAGE_SIZE}:{context}",
         },
     )
 

@@ -1,9 +1,10 @@
 """Catalog API (read-only catalogue plus review creation). Logic lives in selectors/services."""
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -43,12 +44,34 @@ class AgentViewSet(viewsets.ReadOnlyModelViewSet):
         params.is_valid(raise_exception=True)
         return selectors.agent_search(query=params.to_query())
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request) -> HttpResponse:
         # The listing is public and identical for every caller: share it through the catalog
-        # cache (errors raise before anything is stored). Key: host and normalised parameters.
+        # cache (errors raise before anything is stored). The key holds everything the body
+        # depends on: media type (JSON indent), scheme, host and path (links, API version) and
+        # the normalised parameters.
         params = sorted(request.query_params.lists())
-        key = f"api-agents:{request.scheme}://{request.get_host()}:{params!r}"
-        return Response(catalog_cached(key, lambda: super(AgentViewSet, self).list(request).data))
+        key = (
+            f"api-agents:{request.accepted_media_type}:{request.scheme}://{request.get_host()}"
+            f"{request.path}:{params!r}"
+        )
+        renderer = request.accepted_renderer
+        if not isinstance(renderer, JSONRenderer):
+            # The browsable API (DEBUG only) shows the user and a CSRF token: share the data only.
+            return Response(
+                catalog_cached(key, lambda: super(AgentViewSet, self).list(request).data)
+            )
+
+        def render() -> bytes:
+            data = super(AgentViewSet, self).list(request).data
+            context = self.get_renderer_context()
+            return renderer.render(data, request.accepted_media_type, context)
+
+        # Cached as rendered JSON: a hit skips serialisation, unpickling objects and rendering.
+        # The content type is what DRF's Response would set for this renderer.
+        content_type = renderer.media_type
+        if renderer.charset:
+            content_type = f"{content_type}; charset={renderer.charset}"
+        return HttpResponse(catalog_cached(key, render), content_type=content_type)
 
     def retrieve(self, request: Request, slug: str | None = None) -> Response:
         agent = selectors.agent_get(slug=slug or "")
