@@ -105,3 +105,21 @@ def test_a_long_forwarded_for_is_hashed_into_a_short_key(api_client, clock):
     assert api_client.get("/api/v1/agents/", HTTP_X_FORWARDED_FOR=forwarded).status_code == 429
     redis = cache._cache.get_client()
     assert all(len(key) < 120 for key in redis.keys("*throttle*"))
+
+
+def test_a_client_cannot_pick_its_throttle_identity_with_x_forwarded_for(settings, rf):
+    """Without a configured proxy, X-Forwarded-For from the client is not believed."""
+    from agentnexus.core.api.throttling import AnonRateThrottle
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
+    from rest_framework.settings import api_settings
+
+    api_settings.reload()
+    try:
+        throttle = AnonRateThrottle()
+        request = rf.get(
+            "/api/v1/agents/", REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="1.2.3.4"
+        )
+        assert throttle.get_ident(request) == "203.0.113.7"
+    finally:
+        api_settings.reload()

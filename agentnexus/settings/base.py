@@ -222,6 +222,9 @@ REST_FRAMEWORK = {
         "agentnexus.core.api.throttling.AnonRateThrottle",
         "agentnexus.core.api.throttling.UserRateThrottle",
     ],
+    # Reverse proxies in front of the app: the throttle identifies a client by the address the
+    # nearest trusted proxy saw. 0 = REMOTE_ADDR only; X-Forwarded-For from a client is ignored.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="600/min"),
         "user": env("API_THROTTLE_USER", default="1200/min"),
