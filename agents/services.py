@@ -31,7 +31,6 @@ from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
-from jsonschema import Draft202012Validator, FormatChecker
 
 from accounts.models import DeveloperProfile, User
 from agentnexus.core.errors import ApplicationError, ConflictError, PermissionDeniedError
@@ -52,6 +51,7 @@ from compliance.audit.services import audit_record
 from marketplace.models import SEMVER_RE, Agent, AgentVersion, Category
 from marketplace.services import agent_create, agent_version_create
 from runtime.backends.base import BuildError, InfrastructureError, RunSpec, get_backend
+from runtime.services import output_schema_problem
 
 logger = logging.getLogger(__name__)
 
@@ -618,19 +618,6 @@ def submission_scan(*, submission: Submission) -> Submission:
 # ============================================================================ smoke test
 
 
-def _output_problem(schema: dict, output: Any) -> str | None:
-    errors = sorted(
-        Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(output),
-        key=lambda e: list(e.absolute_path),
-    )
-    if not errors:
-        return None
-    first = errors[0]
-    where = "/".join(str(p) for p in first.absolute_path) or "(root)"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"Output at {where}: {first.message}{more}"
-
-
 def submission_smoke_test(*, submission: Submission) -> Submission:
     """Run each example input once in the normal sandbox (the runtime backend, with the manifest's
     limits and no secrets); every run must succeed and its output match the output schema."""
@@ -682,7 +669,7 @@ def submission_smoke_test(*, submission: Submission) -> Submission:
         if outcome.status != "succeeded":
             error = f"{outcome.status}: {outcome.error_code or outcome.reason or ''} {outcome.error_message or ''}".strip()
         else:
-            error = _output_problem(data.get("output_schema") or {}, outcome.output) or ""
+            error = output_schema_problem(data.get("output_schema") or {}, outcome.output) or ""
         status = SmokeResult.Status.FAILED if error else SmokeResult.Status.PASSED
         SmokeResult.objects.update_or_create(
             submission=submission,

@@ -22,8 +22,13 @@ from marketplace.models import Agent, Currency
 from payments.chain.calls import purchase_calls, transaction_status
 from payments.chain.client import NATIVE_TOKEN, ChainError
 from payments.models import ChainAgent, Purchase, PurchaseEvent, PurchaseStatus, Wallet
-from payments.services import CURRENCY_DECIMALS, chain_deployment_active, purchase_transition
-from payments.settlement import PaymentsUnavailable, _client, _market
+from payments.services import (
+    CURRENCY_DECIMALS,
+    chain_deployment_active,
+    deployment_market,
+    purchase_transition,
+)
+from payments.settlement import PaymentsUnavailable, _client
 
 MAX_RUNS = 100
 TX_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -73,7 +78,7 @@ def purchase_quote(*, user, agent: Agent, runs: int, currency: str, request=None
     if not token:
         raise _field_error("currency", f"{currency} is not accepted on this network.")
     try:
-        market = _market(_client(), deployment)
+        market = deployment_market(_client(), deployment)
         unit_price = market.price(listing.chain_agent_id, token)
     except ChainError as exc:
         raise PaymentsUnavailable(
@@ -140,7 +145,7 @@ def purchase_initiate(
             user=user, agent=agent, runs=runs, currency=currency, request=request
         )
         calls = purchase_calls(
-            _market(_client(), deployment),
+            deployment_market(_client(), deployment),
             agent_id=quote.chain_agent_id,
             token=quote.token,
             runs=quote.runs,
@@ -219,7 +224,7 @@ def purchase_check(*, purchase_id: int) -> str:
     purchase = Purchase.objects.select_related("deployment").get(pk=purchase_id)
     if purchase.status != PurchaseStatus.PROCESSING:
         return purchase.status
-    market = _market(_client(), purchase.deployment)
+    market = deployment_market(_client(), purchase.deployment)
     status = transaction_status(market, purchase.tx_hash)
     if status["state"] == "reverted":
         purchase_transition(
@@ -253,7 +258,7 @@ def purchase_calls_for(*, purchase: Purchase) -> list[dict]:
         raise ConflictError("This agent is no longer listed on chain.", code="not_purchasable")
     try:
         return purchase_calls(
-            _market(_client(), purchase.deployment),
+            deployment_market(_client(), purchase.deployment),
             agent_id=listing.chain_agent_id,
             token=purchase.token_address,
             runs=purchase.runs,

@@ -38,6 +38,16 @@ def chain_deployment_active(*, chain_id: int) -> ChainDeployment | None:
     return ChainDeployment.objects.filter(chain_id=chain_id, is_active=True).first()
 
 
+def deployment_market(client: ChainClient, deployment: ChainDeployment) -> Marketplace:
+    """The contract operations of a recorded deployment."""
+    return Marketplace(
+        client,
+        entitlements=deployment.entitlements_address,
+        escrow=deployment.escrow_address,
+        stablecoin=deployment.stablecoin_address or None,
+    )
+
+
 def chain_deploy(
     *,
     client: ChainClient,
@@ -91,12 +101,7 @@ def chain_deploy(
     if client.account(signer).address != client.to_checksum(record.admin_address):
         log(f"agents not registered: the admin is {record.admin_address}; register them from it")
         return result
-    market = Marketplace(
-        client,
-        entitlements=record.entitlements_address,
-        escrow=record.escrow_address,
-        stablecoin=record.stablecoin_address or None,
-    )
+    market = deployment_market(client, record)
     for agent in (
         Agent.objects.filter(LISTED).select_related("current_version", "developer").order_by("pk")
     ):
@@ -248,12 +253,7 @@ def chain_agent_list(*, agent: Agent, log: Callable[[str], None] = lambda messag
     if client.account(key).address != client.to_checksum(record.admin_address):
         log(f"{agent.slug} not listed on chain: the admin is {record.admin_address}")
         return "not the admin"
-    market = Marketplace(
-        client,
-        entitlements=record.entitlements_address,
-        escrow=record.escrow_address,
-        stablecoin=record.stablecoin_address or None,
-    )
+    market = deployment_market(client, record)
     result = ChainDeployResult(deployment=record, deployed=False)
     _agent_sync(market=market, record=record, agent=agent, key=key, result=result, log=log)
     if result.registered:

@@ -32,7 +32,7 @@ from django.utils import timezone
 from agentnexus.core.errors import ApplicationError, PermissionDeniedError
 from payments.chain.client import ChainClient, ChainError, ContractRevert
 from payments.chain.keys import orchestrator_key
-from payments.chain.marketplace import Marketplace, run_ref
+from payments.chain.marketplace import run_ref
 from payments.chain.sender import Sender, TransientChainError
 from payments.chain.settle import entitlement_units, settle_call
 from payments.models import (
@@ -42,7 +42,7 @@ from payments.models import (
     Settlement,
     SettlementStatus,
 )
-from payments.services import chain_deployment_active, settlement_transition
+from payments.services import chain_deployment_active, deployment_market, settlement_transition
 
 logger = logging.getLogger(__name__)
 
@@ -64,15 +64,6 @@ def _client() -> ChainClient:
         if "expected chain" in str(exc):
             raise  # pointed at the wrong network: a configuration error, not an outage
         raise TransientChainError(str(exc)) from exc
-
-
-def _market(client: ChainClient, deployment) -> Marketplace:
-    return Marketplace(
-        client,
-        entitlements=deployment.entitlements_address,
-        escrow=deployment.escrow_address,
-        stablecoin=deployment.stablecoin_address or None,
-    )
 
 
 # --------------------------------------------------------------------------------- reserve
@@ -121,7 +112,9 @@ def settlement_reserve(*, run, user, agent) -> Settlement:
     ).count()
     try:
         units = entitlement_units(
-            _market(_client(), deployment), holder=purchase.buyer_address, agent_id=agent.pk
+            deployment_market(_client(), deployment),
+            holder=purchase.buyer_address,
+            agent_id=agent.pk,
         )
     except ChainError as exc:
         raise PaymentsUnavailable(
@@ -246,7 +239,7 @@ def settlements_send(*, client: ChainClient | None = None) -> SendReport:
 
 
 def _send_batch(*, client, deployment, kind, batch: list[Settlement], report: SendReport) -> None:
-    market = _market(client, deployment)
+    market = deployment_market(client, deployment)
     # A run the chain shows settled already (an earlier send whose outcome was lost) is not sent
     # again: the indexer confirms it from its event, and reconciliation checks it did.
     settled = [s for s in batch if market.is_run_settled(bytes.fromhex(s.run_ref[2:]))]
@@ -371,5 +364,5 @@ def run_refs_prepare(*, client: ChainClient | None = None) -> int:
         return 0
     client = client or _client()
     next_id = (Run.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
-    market = _market(client, deployment)
+    market = deployment_market(client, deployment)
     return len(market.ensure_run_refs_prepared(next_id, PREWARM_AHEAD_RUNS, key=deployer_key()))

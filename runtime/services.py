@@ -454,7 +454,7 @@ def _record_outcome(*, run: Run, outcome: RunOutcome, sink: _EventSink) -> None:
         "logs_truncated": outcome.logs_truncated,
     }
     if outcome.status == RunStatus.SUCCEEDED:
-        problem = _output_problem(run.version.output_schema, outcome.output)
+        problem = output_schema_problem(run.version.output_schema, outcome.output)
         sink.mark_running()
         if problem:
             run_transition(
@@ -481,7 +481,8 @@ def _record_outcome(*, run: Run, outcome: RunOutcome, sink: _EventSink) -> None:
     )
 
 
-def _output_problem(schema: dict, output: Any) -> str | None:
+def output_schema_problem(schema: dict, output: Any) -> str | None:
+    """The first way `output` breaks `schema` (plus how many more), or None when it fits."""
     errors = sorted(
         Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(output),
         key=lambda e: list(e.absolute_path),

@@ -238,20 +238,7 @@ class ChainClient:
         return self._send(account, tx)
 
     def send_value(self, to: str, value: int, *, key: str | LocalAccount) -> TxReceipt:
-        account = self.account(key)
-        tx = {
-            "from": account.address,
-            "to": Web3.to_checksum_address(to),
-            "value": value,
-            "nonce": self.w3.eth.get_transaction_count(account.address, "pending"),
-            "chainId": self.chain_id,
-            **self._fees(),
-        }
-        try:
-            tx["gas"] = int(self.w3.eth.estimate_gas(tx, "pending") * GAS_MARGIN)
-        except ContractLogicError as exc:
-            raise self.errors.decode(exc.data) from None
-        return self._send(account, tx)
+        return self.send_call(to=to, data="0x", value=value, key=key)
 
     def send_call(
         self, *, to: str, data: str, value: int = 0, key: str | LocalAccount
