@@ -52,7 +52,7 @@ schema: venv
 bench: venv
 	$(VENV_BIN)/python bench/catalog_latency.py
 
-# The agent base images and example agents (Docker engine; started when root).
+# The agent base images and the catalog agents' test images (Docker engine; started when root).
 images:
 	@scripts/docker_images.sh
 

@@ -25,6 +25,7 @@ from agentnexus.core.errors import ApplicationError
 from compliance.audit.models import AuditEntry
 from compliance.audit.services import audit_record
 from marketplace.models import Agent, Review
+from marketplace.services import agent_transition
 from payments.models import Purchase, Wallet
 from runtime.models import ACTIVE, Run, RunEvent, RunStatus
 
@@ -341,9 +342,10 @@ def _erase_developer(user: User) -> bool:
     profile.website = ""
     profile.payout_address = ""
     profile.save(update_fields=["display_name", "slug", "bio", "website", "payout_address"])
-    profile.agents.exclude(status=Agent.Status.DEPRECATED).update(
-        status=Agent.Status.DEPRECATED, featured=False
-    )
+    for agent in profile.agents.filter(status__in=[Agent.Status.ACTIVE, Agent.Status.MAINTENANCE]):
+        agent_transition(
+            agent=agent, to=Agent.Status.DEPRECATED, actor=None, reason="The developer left."
+        )
     return True
 
 

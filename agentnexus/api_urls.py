@@ -3,6 +3,17 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from agents.api.views import (
+    DeveloperAgentDeprecateApi,
+    DeveloperAgentDetailApi,
+    DeveloperAgentListApi,
+    DeveloperAgentVersionDeprecateApi,
+    DeveloperEarningsApi,
+    DeveloperProfileApi,
+    SubmissionDetailApi,
+    SubmissionListCreateApi,
+    SubmissionLogsApi,
+)
 from marketplace.api.views import AgentReviewsApi, AgentViewSet, CategoryListApi, CurrentUserApi
 from payments.api.purchases import (
     EntitlementListApi,
@@ -48,4 +59,31 @@ urlpatterns = [
     path("runs/<uuid:run_id>/", RunDetailApi.as_view(), name="run-detail"),
     path("runs/<uuid:run_id>/cancel/", RunCancelApi.as_view(), name="run-cancel"),
     path("runs/<uuid:run_id>/events/", RunEventsApi.as_view(), name="run-events"),
+    path("developer/", DeveloperProfileApi.as_view(), name="developer"),
+    path("developer/agents/", DeveloperAgentListApi.as_view(), name="developer-agents"),
+    path(
+        "developer/agents/<slug:slug>/", DeveloperAgentDetailApi.as_view(), name="developer-agent"
+    ),
+    path(
+        "developer/agents/<slug:slug>/deprecate/",
+        DeveloperAgentDeprecateApi.as_view(),
+        name="developer-agent-deprecate",
+    ),
+    path(
+        "developer/agents/<slug:slug>/versions/<str:version>/deprecate/",
+        DeveloperAgentVersionDeprecateApi.as_view(),
+        name="developer-agent-version-deprecate",
+    ),
+    path("developer/submissions/", SubmissionListCreateApi.as_view(), name="developer-submissions"),
+    path(
+        "developer/submissions/<uuid:submission_id>/",
+        SubmissionDetailApi.as_view(),
+        name="developer-submission",
+    ),
+    path(
+        "developer/submissions/<uuid:submission_id>/logs/",
+        SubmissionLogsApi.as_view(),
+        name="developer-submission-logs",
+    ),
+    path("developer/earnings/", DeveloperEarningsApi.as_view(), name="developer-earnings"),
 ]

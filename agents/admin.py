@@ -181,7 +181,7 @@ class SubmissionAdmin(admin.ModelAdmin):
 
     def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         submission = self._get(request, object_id, change=True)
-        form = RejectForm(request.POST or None)
+        form = RejectForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 submission_reject(

@@ -96,6 +96,8 @@ class Submission(models.Model):
     image_id = models.CharField(max_length=128, blank=True)
     # A worker holds the current step until then; a redelivered task skips a held step.
     lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Claims of the current step; a step that keeps losing its worker is failed by the recovery.
+    step_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL,

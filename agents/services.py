@@ -392,7 +392,8 @@ def _step_claim(submission_id: int) -> Submission | None:
         if submission.lease_until and submission.lease_until > now:
             return None
         submission.lease_until = now + timezone.timedelta(seconds=_lease_seconds(submission.status))
-        submission.save(update_fields=["lease_until", "updated_at"])
+        submission.step_attempts += 1
+        submission.save(update_fields=["lease_until", "step_attempts", "updated_at"])
         return submission
 
 
@@ -404,7 +405,12 @@ def _step_release(submission: Submission) -> None:
 def _step_pass(submission: Submission, *, to: str, message: str, **changes: Any) -> Submission:
     with transaction.atomic():
         moved = submission_transition(
-            submission_id=submission.pk, to=to, message=message, lease_until=None, **changes
+            submission_id=submission.pk,
+            to=to,
+            message=message,
+            lease_until=None,
+            step_attempts=0,
+            **changes,
         )
         if moved is not None and to in PIPELINE:
             _enqueue_step(submission.pk)
@@ -428,6 +434,7 @@ def _step_fail(submission: Submission, *, step: str, message: str) -> Submission
         if moved is not None:
             pk = submission.pk
             transaction.on_commit(lambda: _notify_developer_by_id(pk))
+            transaction.on_commit(lambda: _enqueue_image_removal(pk))
     return moved or submission
 
 
@@ -460,6 +467,68 @@ def submission_fail_infrastructure(*, submission_id: int, message: str) -> None:
     step = STEP_OF_STATUS.get(submission.status)
     if step:
         _step_fail(submission, step=step, message=message)
+
+
+# ============================================================================ recovery, cleanup
+
+MAX_STEP_ATTEMPTS = 5
+UNCLAIMED_AFTER_S = 120  # a submission this long without a worker lost its task
+
+
+def submissions_recover(*, now=None) -> dict[str, list[int]]:
+    """Find submissions whose step no worker holds any more (the task was lost, or the worker died
+    mid-step and its lease ran out) and enqueue the step again; one that has lost its worker
+    MAX_STEP_ATTEMPTS times fails instead. Run by beat (agents.recover_submissions)."""
+    from django.db.models import Q
+
+    from agents.tasks import pipeline_step
+
+    now = now or timezone.now()
+    quiet = now - timezone.timedelta(seconds=UNCLAIMED_AFTER_S)
+    stalled = Submission.objects.filter(
+        Q(status=SubmissionStatus.SUBMITTED, updated_at__lt=quiet)
+        | Q(status__in=PIPELINE, lease_until__lt=now)
+        | Q(status__in=PIPELINE, lease_until__isnull=True, updated_at__lt=quiet)
+    ).values_list("pk", "status", "step_attempts")
+    report: dict[str, list[int]] = {"requeued": [], "failed": []}
+    for pk, status, attempts in stalled:
+        step = STEP_OF_STATUS.get(status)
+        if step and attempts >= MAX_STEP_ATTEMPTS:
+            _step_fail(
+                Submission.objects.get(pk=pk),
+                step=step,
+                message=f"The platform could not finish the {step} step after {attempts} "
+                "attempts. Submit again, or contact support if it keeps happening.",
+            )
+            report["failed"].append(pk)
+        else:
+            pipeline_step.delay(pk)
+            report["requeued"].append(pk)
+    return report
+
+
+def _enqueue_image_removal(submission_id: int) -> None:
+    from agents.tasks import remove_submission_image
+
+    remove_submission_image.delay(submission_id)
+
+
+def submission_image_remove(*, submission_id: int) -> bool:
+    """Delete the image of a failed or rejected submission (it can never run); True if removed.
+    Approved images stay: runs use them."""
+    submission = Submission.objects.filter(pk=submission_id).first()
+    if submission is None or not submission.image_ref:
+        return False
+    if submission.status not in (SubmissionStatus.FAILED, SubmissionStatus.REJECTED):
+        return False
+    removed = get_backend().remove_image(submission.image_ref)
+    if removed:
+        _log(
+            submission,
+            submission.failed_step or SubmissionStep.SMOKE,
+            [f"removed image {submission.image_ref}"],
+        )
+    return removed
 
 
 # ============================================================================ step logs
@@ -762,6 +831,7 @@ def submission_approve(*, submission: Submission, reviewer: User) -> AgentVersio
         price=price,
         currency=currency,
         changelog=str(data.get("changelog", "")),
+        manifest=data,
         make_current=True,
     )
     submission_transition(
@@ -828,6 +898,7 @@ def submission_reject(*, submission: Submission, reviewer: User, feedback: str) 
     )
     pk = moved.pk
     transaction.on_commit(lambda: _notify_developer_by_id(pk))
+    transaction.on_commit(lambda: _enqueue_image_removal(pk))
     submission.refresh_from_db()
     return submission
 

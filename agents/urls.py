@@ -13,4 +13,11 @@ urlpatterns = [
         views.submission_status,
         name="submission_status",
     ),
+    path("agents/<slug:slug>/deprecate/", views.agent_deprecate_view, name="agent_deprecate"),
+    path("agents/<slug:slug>/reactivate/", views.agent_reactivate_view, name="agent_reactivate"),
+    path(
+        "agents/<slug:slug>/versions/<str:version>/deprecate/",
+        views.version_deprecate_view,
+        name="version_deprecate",
+    ),
 ]

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from agentnexus.core.errors import ApplicationError
 from agentnexus.core.forms import add_application_error
 from agents.models import Submission
 from agents.selectors import developer_dashboard
 from agents.services import submission_create, submission_log_after
-from marketplace.models import Agent
+from marketplace.models import Agent, AgentVersion
+from marketplace.services import agent_deprecate, agent_transition, agent_version_deprecate
 from payments.models import Wallet
 from payments.selectors import developer_earnings
 
@@ -66,8 +69,11 @@ def submit(request: HttpRequest) -> HttpResponse:
     developer = _developer(request)
     if developer is None:
         return redirect("accounts:developer_create")
-    form = SubmitForm(request.POST or None, request.FILES or None, developer=developer)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = SubmitForm(
+        request.POST if posted else None, request.FILES if posted else None, developer=developer
+    )
+    if posted and form.is_valid():
         try:
             submission = submission_create(
                 developer=developer,
@@ -125,3 +131,80 @@ def submission_status(request: HttpRequest, submission_id) -> JsonResponse:
             "lines": [{"seq": line.seq, "step": line.step, "line": line.line} for line in lines],
         }
     )
+
+
+class DeprecateForm(forms.Form):
+    reason = forms.CharField(
+        label="Note for users (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown on the agent's page, e.g. which agent to use instead.",
+    )
+
+
+def _own_agent(request: HttpRequest, slug: str) -> Agent:
+    developer = _developer(request)
+    agent = get_object_or_404(Agent.objects.select_related("developer"), slug=slug)
+    if developer is None or agent.developer_id != developer.pk:
+        raise Http404
+    return agent
+
+
+def _confirm(
+    request: HttpRequest, *, agent: Agent, version: AgentVersion | None, act
+) -> HttpResponse:
+    form = DeprecateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            act(form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            what = f"Version {version.version} of {agent.name}" if version else agent.name
+            messages.success(request, f"{what} is deprecated.")
+            return redirect("developer:dashboard")
+    return render(
+        request,
+        "agents/deprecate.html",
+        {"agent": agent, "version": version, "form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+def agent_deprecate_view(request: HttpRequest, slug: str) -> HttpResponse:
+    agent = _own_agent(request, slug)
+    return _confirm(
+        request,
+        agent=agent,
+        version=None,
+        act=lambda reason: agent_deprecate(agent=agent, by=request.user, reason=reason),
+    )
+
+
+@login_required
+def version_deprecate_view(request: HttpRequest, slug: str, version: str) -> HttpResponse:
+    agent = _own_agent(request, slug)
+    agent_version = get_object_or_404(AgentVersion, agent=agent, version=version)
+    return _confirm(
+        request,
+        agent=agent,
+        version=agent_version,
+        act=lambda reason: agent_version_deprecate(
+            version=agent_version, by=request.user, reason=reason
+        ),
+    )
+
+
+@login_required
+@require_POST
+def agent_reactivate_view(request: HttpRequest, slug: str) -> HttpResponse:
+    agent = _own_agent(request, slug)
+    try:
+        agent_transition(agent=agent, to=Agent.Status.ACTIVE, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{agent.name} is active again.")
+    return redirect("developer:dashboard")

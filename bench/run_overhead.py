@@ -7,7 +7,7 @@
 
 Setup: build the agent images (scripts/docker_images.sh), create the database if missing, migrate,
 create a bench user, an API token, a session and the agent `bench-echo` from
-examples/agents/echo/agent.yaml (image agentnexus/example-echo:1.0.0), then start uvicorn (1
+agents/catalog/echo/agent.yaml (image agentnexus/catalog-echo:1.0.0), then start uvicorn (1
 worker, a free loopback port) and a Celery worker (`-Q celery,runs -P threads -c 4`), both with
 agentnexus.settings.local and CELERY_TASK_ALWAYS_EAGER off.
 
@@ -58,7 +58,7 @@ from websockets.sync.client import connect
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = REPO / "bench" / "results" / "run_overhead.json"
-ECHO_MANIFEST = REPO / "examples" / "agents" / "echo" / "agent.yaml"
+ECHO_MANIFEST = REPO / "agents" / "catalog" / "echo" / "agent.yaml"
 HOST = "127.0.0.1"
 SETTINGS = "agentnexus.settings.local"
 AGENT_SLUG = "bench-echo"
@@ -247,7 +247,7 @@ def prepare_fixtures() -> dict:
     print("· migrate")
     call_command("migrate", interactive=False, verbosity=0)
     data = yaml.safe_load(ECHO_MANIFEST.read_text())
-    image = f"agentnexus/example-echo:{data['version']}"
+    image = f"agentnexus/catalog-echo:{data['version']}"
     resources = data.get("resources", {})
     with transaction.atomic():
         user = User.objects.filter(email=USER_EMAIL).first()

@@ -518,7 +518,7 @@ class Market:
         self.version = agent_version_create(
             agent=self.agent,
             version="1.0.0",
-            image_ref="agentnexus/example-echo:1.0.0",
+            image_ref="agentnexus/catalog-echo:1.0.0",
             input_schema={"type": "object"},
             output_schema={"type": "object"},
             memory_mb=64,

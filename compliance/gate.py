@@ -4,7 +4,8 @@ the KYC level (compliance/kyc/), and raises the error the caller should show.
 
 - purchase: the agent's category may be blocked in the country, the amount may exceed the
   country's maximum, the KYC level may be too low for the agent, the country or the day's total;
-- run start: category blocks and KYC level for the user's *current* country.
+- run start: category blocks and KYC level for the user's *current* country;
+- both: the regions the agent's own manifest excludes (permissions.blocked_regions).
 Every refusal is recorded (access-decision log by the geo checks; the audit trail here).
 """
 
@@ -43,6 +44,27 @@ def _refuse(*, user, agent, point: str, reason: str, legal: bool, code: str) -> 
     raise PermissionDeniedError(reason, code=code)
 
 
+def agent_blocked_regions(agent) -> frozenset[str]:
+    """The countries the agent's developer said it must not be offered in (manifest
+    permissions.blocked_regions, ISO 3166-1 alpha-2)."""
+    version = agent.current_version
+    permissions = ((version.manifest if version else None) or {}).get("permissions") or {}
+    return frozenset(str(code).upper() for code in permissions.get("blocked_regions") or ())
+
+
+def _region_check(*, user, agent, geo, point: str) -> None:
+    country = (getattr(geo, "country", None) or "").upper()
+    if country and country in agent_blocked_regions(agent):
+        _refuse(
+            user=user,
+            agent=agent,
+            point=point,
+            reason=f"{agent.name} is not offered in your region ({country}).",
+            legal=True,
+            code="region_blocked",
+        )
+
+
 def purchase_check(*, user, agent, total_units: int, currency: str, request=None) -> Decision:
     """Raise LegalBlockError (451) or PermissionDeniedError (403) when the purchase may not go
     ahead; return ALLOW otherwise."""
@@ -54,6 +76,7 @@ def purchase_check(*, user, agent, total_units: int, currency: str, request=None
     )
 
     geo = _geo(request)
+    _region_check(user=user, agent=agent, geo=geo, point="purchase")
     amount_usd = purchase_usd(currency=currency, base_units=Decimal(total_units))
     decision = purchase_geo_check(
         request_geo=geo, category_slug=agent.category.slug, amount_usd=amount_usd, user=user
@@ -77,6 +100,7 @@ def run_check(*, user, agent, request=None) -> Decision:
     from compliance.kyc.selectors import kyc_level, kyc_required_level_for_agent
 
     geo = _geo(request)
+    _region_check(user=user, agent=agent, geo=geo, point="run")
     decision = run_geo_check(request_geo=geo, category_slug=agent.category.slug, user=user)
     if not decision.allowed:
         _refuse(user=user, agent=agent, point="run", reason=decision.reason, legal=True,

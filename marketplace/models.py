@@ -43,8 +43,10 @@ class Currency(models.TextChoices):
     ETH = "ETH", "ETH"
 
 
-# Listed = shown in the catalog: not deprecated and with a version to run.
-LISTED = ~models.Q(status="deprecated") & models.Q(current_version__isnull=False)
+# Listed = shown in the catalog (and buyable, unless under maintenance): active or under
+# maintenance, with a version to run. Deprecated and suspended agents keep their page only.
+LISTED_STATUSES = ("active", "maintenance")
+LISTED = models.Q(status__in=LISTED_STATUSES) & models.Q(current_version__isnull=False)
 
 
 class Agent(models.Model):
@@ -54,6 +56,7 @@ class Agent(models.Model):
         ACTIVE = "active", "Active"
         MAINTENANCE = "maintenance", "Under maintenance"
         DEPRECATED = "deprecated", "Deprecated"
+        SUSPENDED = "suspended", "Suspended"
 
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=80)
@@ -64,7 +67,11 @@ class Agent(models.Model):
     developer = models.ForeignKey(
         "accounts.DeveloperProfile", on_delete=models.PROTECT, related_name="agents"
     )
+    # Changed only through marketplace.services.agent_transition (AGENT_TRANSITIONS, AgentEvent).
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.TextField(
+        blank=True, help_text="Why the agent is deprecated or suspended; shown on its page."
+    )
     featured = models.BooleanField(default=False)
     current_version = models.ForeignKey(
         "AgentVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -107,7 +114,22 @@ class Agent(models.Model):
 
     @property
     def is_listed(self) -> bool:
-        return self.status != self.Status.DEPRECATED and self.current_version_id is not None
+        return self.status in LISTED_STATUSES and self.current_version_id is not None
+
+
+# Who may move an agent where is checked by agent_transition: a developer cannot lift a suspension.
+AGENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    Agent.Status.ACTIVE: frozenset(
+        {Agent.Status.MAINTENANCE, Agent.Status.DEPRECATED, Agent.Status.SUSPENDED}
+    ),
+    Agent.Status.MAINTENANCE: frozenset(
+        {Agent.Status.ACTIVE, Agent.Status.DEPRECATED, Agent.Status.SUSPENDED}
+    ),
+    Agent.Status.DEPRECATED: frozenset({Agent.Status.ACTIVE, Agent.Status.SUSPENDED}),
+    Agent.Status.SUSPENDED: frozenset({Agent.Status.ACTIVE, Agent.Status.DEPRECATED}),
+}
+# Only staff may enter or leave these.
+STAFF_ONLY_STATUSES = frozenset({Agent.Status.SUSPENDED})
 
 
 class AgentVersion(models.Model):
@@ -139,6 +161,11 @@ class AgentVersion(models.Model):
         help_text="Price per run, in `currency`.",
     )
     currency = models.CharField(max_length=8, choices=Currency.choices, default=Currency.USDC)
+    # The approved agent.yaml (agents.manifest, normalized): permissions (network, secrets,
+    # minimum KYC level, blocked regions), safety profile, homepage. Empty for seeded versions.
+    manifest = models.JSONField(default=dict, blank=True, editable=False)
+    # Set once by agent_version_deprecate: new runs cannot pick it; runs in progress finish.
+    deprecated_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -152,6 +179,10 @@ class AgentVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent.slug}@{self.version}"
+
+    @property
+    def is_deprecated(self) -> bool:
+        return self.deprecated_at is not None
 
 
 class Review(models.Model):
@@ -179,3 +210,32 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}★ {self.agent} by {self.author}"
+
+
+class AgentEvent(models.Model):
+    """Append-only history of an agent's status changes and version deprecations (who, why)."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", "Status changed"
+        VERSION_DEPRECATED = "version_deprecated", "Version deprecated"
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    version = models.ForeignKey(
+        AgentVersion, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(max_length=12, choices=Agent.Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=Agent.Status.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.VERSION_DEPRECATED:
+            return f"{self.agent_id}: version deprecated"
+        return f"{self.agent_id}: {self.from_status} -> {self.to_status}"

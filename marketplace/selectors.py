@@ -12,7 +12,7 @@ from django.db.models.functions import Cast
 from django.utils.functional import SimpleLazyObject
 
 from marketplace.catalog_cache import catalog_cached
-from marketplace.models import LISTED, Agent, AgentVersion, Category, Review
+from marketplace.models import LISTED, LISTED_STATUSES, Agent, AgentVersion, Category, Review
 
 
 class Sort:
@@ -172,7 +172,7 @@ def agent_get(*, slug: str) -> Agent | None:
 
 
 def category_list_with_counts() -> list[Category]:
-    listed = Q(agents__current_version__isnull=False) & ~Q(agents__status=Agent.Status.DEPRECATED)
+    listed = Q(agents__current_version__isnull=False) & Q(agents__status__in=LISTED_STATUSES)
     return catalog_cached(
         "categories",
         lambda: list(Category.objects.annotate(agent_count=Count("agents", filter=listed))),

@@ -6,13 +6,22 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Avg, Count
+from django.utils import timezone
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from accounts.models import DeveloperProfile, User
 from agentnexus.core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from marketplace.catalog_cache import catalog_changed
-from marketplace.models import Agent, AgentVersion, Category, Review
+from marketplace.models import (
+    AGENT_TRANSITIONS,
+    STAFF_ONLY_STATUSES,
+    Agent,
+    AgentEvent,
+    AgentVersion,
+    Category,
+    Review,
+)
 
 
 def _raise_validation(exc: ValidationError, message: str) -> None:
@@ -80,9 +89,11 @@ def agent_version_create(
     price: Decimal,
     currency: str = "USDC",
     changelog: str = "",
+    manifest: dict | None = None,
     make_current: bool = True,
 ) -> AgentVersion:
-    """Add an immutable version; by default the agent's page switches to it."""
+    """Add an immutable version; by default the agent's page switches to it. `manifest`: the
+    approved agent.yaml (permissions, safety profile) when it came through the pipeline."""
     _check_schema(input_schema, "input_schema")
     _check_schema(output_schema, "output_schema")
     if example_input is not None:
@@ -105,6 +116,7 @@ def agent_version_create(
         price=price,
         currency=currency,
         changelog=changelog,
+        manifest=manifest or {},
     )
     try:
         agent_version.full_clean()
@@ -130,16 +142,148 @@ def agent_set_current_version(*, agent: Agent, version: AgentVersion) -> Agent:
     return agent
 
 
+def _may_manage(agent: Agent, user: User | None) -> bool:
+    """The agent's developer or staff; `None` is the platform itself (a command or task)."""
+    if user is None or user.is_staff:
+        return True
+    return agent.developer.user_id == user.pk
+
+
 @transaction.atomic
-def agent_set_status(*, agent: Agent, status: str) -> Agent:
-    """Active, under maintenance, or deprecated (hidden from the catalog, page still reachable)."""
-    if status not in Agent.Status.values:
+def agent_transition(*, agent: Agent, to: str, actor: User | None, reason: str = "") -> Agent:
+    """Move an agent to `to` (AGENT_TRANSITIONS) under its row lock, with an AgentEvent row.
+
+    The developer may switch between active, under maintenance and deprecated; only staff (or
+    the platform, `actor` None) may suspend an agent or lift a suspension. Suspending stops the
+    agent's queued and running runs (each is refunded by settlement). Deprecating and suspending
+    deactivate the agent on chain so the escrow refuses new purchases; reactivating restores it.
+    """
+    if to not in Agent.Status.values:
         raise ApplicationError(
             "Unknown status.", code="validation_error", fields={"status": ["Unknown status."]}
         )
-    agent.status = status
-    agent.save(update_fields=["status", "updated_at"])
+    locked = Agent.objects.select_for_update().select_related("developer").get(pk=agent.pk)
+    if not _may_manage(locked, actor):
+        raise PermissionDeniedError("Only the agent's developer or staff can change its status.")
+    staff = actor is None or actor.is_staff
+    if not staff and (to in STAFF_ONLY_STATUSES or locked.status in STAFF_ONLY_STATUSES):
+        raise PermissionDeniedError(
+            "This agent is suspended by AgentNexus; only staff can lift a suspension."
+            if locked.status in STAFF_ONLY_STATUSES
+            else "Only AgentNexus staff can suspend an agent."
+        )
+    reason = (reason or "").strip()
+    if to == Agent.Status.SUSPENDED and not reason:
+        problem = "Say why the agent is suspended; its developer and buyers see it."
+        raise ApplicationError(problem, code="validation_error", fields={"reason": [problem]})
+    if locked.status == to:
+        return locked
+    if to not in AGENT_TRANSITIONS[locked.status]:
+        raise ConflictError(
+            f"{locked.name} cannot go from {locked.get_status_display().lower()} to "
+            f"{Agent.Status(to).label.lower()}.",
+            code="invalid_transition",
+        )
+    previous = locked.status
+    locked.status = to
+    locked.status_reason = reason if to in (Agent.Status.DEPRECATED, Agent.Status.SUSPENDED) else ""
+    fields = ["status", "status_reason", "updated_at"]
+    if to in (Agent.Status.DEPRECATED, Agent.Status.SUSPENDED):
+        locked.featured = False
+        fields.append("featured")
+    locked.save(update_fields=fields)
+    AgentEvent.objects.create(
+        agent=locked,
+        kind=AgentEvent.Kind.STATUS,
+        from_status=previous,
+        to_status=to,
+        actor=actor,
+        reason=reason,
+    )
+    if actor is not None and actor.is_staff:
+        from compliance.audit.services import audit_record
+
+        audit_record(
+            actor=actor,
+            action="marketplace.agent.status",
+            obj=locked,
+            data={"slug": locked.slug, "from": previous, "to": to, "reason": reason},
+        )
+    if to == Agent.Status.SUSPENDED:
+        from runtime.services import runs_stop_for_agent
+
+        runs_stop_for_agent(
+            agent_id=locked.pk,
+            message=f"Stopped: {locked.name} was suspended by AgentNexus. This run is refunded.",
+        )
+    agent_id = locked.pk
+    transaction.on_commit(lambda: _enqueue_chain_status(agent_id))
+    agent.status, agent.status_reason, agent.featured = (
+        locked.status,
+        locked.status_reason,
+        locked.featured,
+    )
+    return locked
+
+
+def agent_set_featured(*, agent: Agent, featured: bool) -> Agent:
+    """Feature the agent at the top of the catalog (staff, or the platform's own agents)."""
+    agent.featured = featured
+    agent.save(update_fields=["featured", "updated_at"])
     return agent
+
+
+def _enqueue_chain_status(agent_id: int) -> None:
+    from payments.tasks import sync_agent_on_chain
+
+    sync_agent_on_chain.delay(agent_id)
+
+
+def agent_deprecate(*, agent: Agent, by: User, reason: str = "") -> Agent:
+    """The developer retires the agent: it leaves the catalog and cannot be bought; buyers can
+    still use the runs they paid for."""
+    return agent_transition(agent=agent, to=Agent.Status.DEPRECATED, actor=by, reason=reason)
+
+
+def agent_suspend(*, agent: Agent, by: User, reason: str) -> Agent:
+    """Staff take the agent down at once: out of the catalog and purchase, every run refused."""
+    if not by.is_staff:
+        raise PermissionDeniedError("Only AgentNexus staff can suspend an agent.")
+    return agent_transition(agent=agent, to=Agent.Status.SUSPENDED, actor=by, reason=reason)
+
+
+def agent_reinstate(*, agent: Agent, by: User) -> Agent:
+    """Staff lift a suspension (or undo a deprecation): the agent is active again."""
+    return agent_transition(agent=agent, to=Agent.Status.ACTIVE, actor=by)
+
+
+@transaction.atomic
+def agent_version_deprecate(*, version: AgentVersion, by: User, reason: str = "") -> AgentVersion:
+    """Retire one version: new runs cannot pick it; runs in progress finish on it. The current
+    version cannot be deprecated (publish a newer one first, or deprecate the agent)."""
+    agent = Agent.objects.select_for_update().select_related("developer").get(pk=version.agent_id)
+    if not _may_manage(agent, by):
+        raise PermissionDeniedError("Only the agent's developer or staff can deprecate a version.")
+    locked = AgentVersion.objects.select_for_update().get(pk=version.pk)
+    if locked.deprecated_at is not None:
+        return locked
+    if agent.current_version_id == locked.pk:
+        raise ConflictError(
+            f"{locked.version} is the current version of {agent.name}. Publish a newer version "
+            "first, or deprecate the whole agent.",
+            code="current_version",
+        )
+    locked.deprecated_at = timezone.now()
+    locked.save(update_fields=["deprecated_at"])
+    AgentEvent.objects.create(
+        agent=agent,
+        kind=AgentEvent.Kind.VERSION_DEPRECATED,
+        version=locked,
+        actor=by,
+        reason=(reason or "").strip(),
+    )
+    version.deprecated_at = locked.deprecated_at
+    return locked
 
 
 def _agent_rating_refresh(*, agent_id: int) -> None:

@@ -49,7 +49,11 @@ def purchase_new(request: HttpRequest, slug: str) -> HttpResponse:
     if version is None:
         raise Http404
     wallets = list(Wallet.objects.filter(user=request.user))
-    form = BuyForm(request.POST or None, wallets=wallets, currency=version.currency)
+    form = BuyForm(
+        request.POST if request.method == "POST" else None,
+        wallets=wallets,
+        currency=version.currency,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             purchase, _ = purchase_initiate(

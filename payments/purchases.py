@@ -62,6 +62,16 @@ def purchase_quote(*, user, agent: Agent, runs: int, currency: str, request=None
         raise _field_error("runs", f"Choose between 1 and {MAX_RUNS} runs.")
     if currency not in Currency.values:
         raise _field_error("currency", f"Pay with one of: {', '.join(Currency.values)}.")
+    if agent.status == Agent.Status.SUSPENDED:
+        raise ConflictError(
+            f"{agent.name} is suspended by AgentNexus and cannot be bought.",
+            code="agent_suspended",
+        )
+    if agent.status == Agent.Status.DEPRECATED:
+        raise ConflictError(
+            f"{agent.name} is deprecated by its developer and cannot be bought any more.",
+            code="agent_deprecated",
+        )
     if agent.status != Agent.Status.ACTIVE or agent.current_version is None:
         raise ConflictError(f"{agent.name} cannot be bought now.", code="agent_unavailable")
     deployment = chain_deployment_active(chain_id=settings.CHAIN_ID)

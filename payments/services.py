@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from marketplace.models import LISTED, Agent, Currency
+from marketplace.models import LISTED, LISTED_STATUSES, Agent, Currency
 from payments.chain.client import NATIVE_TOKEN, ChainClient, deploy_marketplace
 from payments.chain.marketplace import Key, Marketplace
 from payments.models import ChainAgent, ChainDeployment
@@ -185,6 +185,37 @@ def _agent_sync(
     elif changes:
         result.updated.append(agent.slug)
         log(f"  {agent.slug}: {', '.join(changes)}")
+
+
+def chain_agent_sync_status(*, agent: Agent, log: Callable[[str], None] = lambda m: None) -> str:
+    """Mirror the agent's status on the entitlements contract: deprecated and suspended agents
+    are inactive there, so the escrow refuses purchases made directly on the contract too.
+    Settlement of runs already paid for is unaffected (burn ignores the flag). Idempotent.
+
+    Returns "no deployment", "not on chain", "not the admin", "activated", "deactivated" or
+    "unchanged".
+    """
+    from django.conf import settings
+
+    from payments.chain.keys import deployer_key
+
+    record = chain_deployment_active(chain_id=settings.CHAIN_ID)
+    if record is None:
+        return "no deployment"
+    listing = ChainAgent.objects.filter(deployment=record, agent=agent).first()
+    if listing is None:
+        return "not on chain"
+    client = ChainClient(settings.CHAIN_RPC_URL, expected_chain_id=settings.CHAIN_ID, timeout=10)
+    key = deployer_key()
+    if client.account(key).address != client.to_checksum(record.admin_address):
+        log(f"{agent.slug}: status not mirrored on chain, the admin is {record.admin_address}")
+        return "not the admin"
+    active = agent.status in LISTED_STATUSES
+    market = deployment_market(client, record)
+    if not market.ensure_agent_active(listing.chain_agent_id, active, key=key):
+        return "unchanged"
+    log(f"{agent.slug}: {'activated' if active else 'deactivated'} on chain")
+    return "activated" if active else "deactivated"
 
 
 # =============================================================================================

@@ -18,7 +18,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 
-from payments.chain.client import ChainError
+from payments.chain.client import ChainError, ContractRevert
 from payments.indexer import chain_index
 from payments.reconcile import payments_reconcile
 from payments.services import chain_deployment_active
@@ -81,3 +81,20 @@ def reconcile(deployment_id: int | None = None) -> None:
         from payments.tasks_settlement import settle_due
 
         settle_due.delay()
+
+
+@shared_task(name="payments.sync_agent_on_chain", bind=True, ignore_result=True, max_retries=5)
+def sync_agent_on_chain(self, agent_id: int) -> None:
+    """Mirror an agent's status (deprecated/suspended = inactive) on the contracts; idempotent."""
+    from marketplace.models import Agent
+    from payments.services import chain_agent_sync_status
+
+    agent = Agent.objects.filter(pk=agent_id).first()
+    if agent is None:
+        return
+    try:
+        chain_agent_sync_status(agent=agent, log=logger.info)
+    except ContractRevert:
+        raise  # the contract refused: not transient, retrying would only repeat it
+    except ChainError as exc:
+        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 3)) from exc

@@ -69,14 +69,34 @@ def _field_for(name: str, prop: dict, required: bool) -> forms.Field:
     )
 
 
+SECRET_PREFIX = "secret__"  # noqa: S105 - a field-name prefix, not a secret
+
+
 class RunInputForm(forms.Form):
-    def __init__(self, *args, schema: dict, example: dict | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        schema: dict,
+        example: dict | None = None,
+        secrets: list[dict] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.schema = schema if isinstance(schema, dict) else {}
         required = set(self.schema.get("required", []))
         for name, prop in (self.schema.get("properties") or {}).items():
             if isinstance(prop, dict):
                 self.fields[name] = _field_for(name, prop, name in required)
+        # The secrets the manifest asks for: never shown again, never stored in clear.
+        for secret in secrets or []:
+            self.fields[SECRET_PREFIX + secret["name"]] = forms.CharField(
+                label=f"Secret: {secret['name']}",
+                help_text=f"{secret.get('description', '')} Sent only to this run, encrypted "
+                "at rest and deleted when the run ends.".strip(),
+                widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+                max_length=8192,
+                strip=False,
+            )
         if example and not self.is_bound:
             for name, value in example.items():
                 if name in self.fields:
@@ -91,14 +111,25 @@ class RunInputForm(forms.Form):
         """The run input: filled fields only, so the schema's defaults apply to the rest."""
         data = {}
         for name, value in self.cleaned_data.items():
+            if name.startswith(SECRET_PREFIX):
+                continue
             if value in (None, "") and not self.fields[name].required:
                 continue
             data[name] = value
         return data
 
+    def secrets_data(self) -> dict[str, str]:
+        return {
+            name.removeprefix(SECRET_PREFIX): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith(SECRET_PREFIX)
+        }
+
     def add_input_errors(self, fields: dict[str, list[str]]) -> None:
         """Errors from run_input_validate are keyed input.<path>: show them at their field."""
         for path, problems in fields.items():
             top = path.removeprefix("input.").split(".")[0] if path.startswith("input.") else None
+            if path.startswith("secrets."):
+                top = SECRET_PREFIX + path.removeprefix("secrets.")
             for problem in problems:
                 self.add_error(top if top in self.fields else None, problem)

@@ -51,6 +51,7 @@ class FailureReason(models.TextChoices):
     INFRASTRUCTURE_ERROR = "infrastructure_error", "The platform could not run the agent"
     WORKER_LOST = "worker_lost", "The worker running the agent stopped"
     CANCELED = "canceled", "Canceled"
+    AGENT_SUSPENDED = "agent_suspended", "The agent was suspended"
 
 
 class Run(models.Model):

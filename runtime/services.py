@@ -86,6 +86,16 @@ def run_input_validate(*, version: AgentVersion, data: Any) -> dict:
     return data
 
 
+def version_secrets(version: AgentVersion) -> list[dict]:
+    """The secrets the version's manifest requires the user to supply: [{name, description}]."""
+    permissions = (version.manifest or {}).get("permissions") or {}
+    return [
+        {"name": str(s["name"]), "description": str(s.get("description", ""))}
+        for s in permissions.get("secrets") or []
+        if isinstance(s, dict) and s.get("name")
+    ]
+
+
 def _secrets_clean(secrets: Any) -> dict[str, str]:
     if secrets in (None, {}):
         return {}
@@ -126,16 +136,21 @@ def run_start(
                     code="idempotency_key_reused",
                 )
             return existing, False
-    if agent.status != Agent.Status.ACTIVE:
-        raise ConflictError(
-            f"{agent.name} is {agent.get_status_display().lower()} and does not accept runs now.",
-            code="agent_unavailable",
-        )
     version = version or agent.current_version
     if version is None or version.agent_id != agent.pk:
         raise NotFoundError("This agent has no version to run.")
+    run_availability_check(agent=agent, version=version)
     run_input_validate(version=version, data=data)
     secrets = _secrets_clean(secrets)
+    missing = {
+        f"secrets.{s['name']}": [f"Required: {s.get('description') or 'this agent needs it'}"]
+        for s in version_secrets(version)
+        if not secrets.get(s["name"])
+    }
+    if missing:
+        raise ApplicationError(
+            "This agent needs secrets you did not supply.", code="validation_error", fields=missing
+        )
     # Geo rules and KYC level for where the user is now (451 / 403 when refused).
     run_check(user=user, agent=agent, request=request)
     with transaction.atomic():
@@ -153,6 +168,56 @@ def run_start(
         _events_create(run=run, events=[("status", {"status": RunStatus.QUEUED})])
         _after_commit_dispatch(agent.pk)
     return run, True
+
+
+def run_availability_check(*, agent: Agent, version: AgentVersion) -> None:
+    """Refuse a new run the agent's status or the version's deprecation rules out (409, with a
+    message for the user). A deprecated agent still runs what its buyers already paid for."""
+    status = agent.status
+    if status == Agent.Status.SUSPENDED:
+        why = f" Reason: {agent.status_reason}" if agent.status_reason else ""
+        raise ConflictError(
+            f"{agent.name} is suspended by AgentNexus and does not accept runs.{why}",
+            code="agent_suspended",
+        )
+    if status == Agent.Status.MAINTENANCE:
+        raise ConflictError(
+            f"{agent.name} is under maintenance and does not accept runs now. Try again later.",
+            code="agent_unavailable",
+        )
+    if status == Agent.Status.DEPRECATED and not run_requires_purchase(version=version):
+        raise ConflictError(
+            f"{agent.name} is deprecated by its developer and no longer accepts runs.",
+            code="agent_deprecated",
+        )
+    if version.deprecated_at is not None:
+        raise ConflictError(
+            f"Version {version.version} of {agent.name} is deprecated; run the current version.",
+            code="version_deprecated",
+        )
+
+
+def runs_stop_for_agent(*, agent_id: int, message: str) -> list[int]:
+    """End every queued or running run of the agent now (suspension): each becomes canceled with
+    reason `agent_suspended`, its container is killed after commit, and settlement refunds it."""
+    stopped: list[int] = []
+    with transaction.atomic():
+        for run_id, public_id in Run.objects.filter(
+            agent_id=agent_id, status__in=[RunStatus.QUEUED, *ACTIVE]
+        ).values_list("id", "public_id"):
+            Run.objects.filter(pk=run_id).update(cancel_requested=True)
+            ended = run_transition(
+                run_id=run_id,
+                to=RunStatus.CANCELED,
+                failure_reason=FailureReason.AGENT_SUSPENDED,
+                error_code="agent_suspended",
+                error_message=message[:2000],
+            )
+            if ended is not None:
+                stopped.append(run_id)
+                key = public_id.hex
+                transaction.on_commit(lambda key=key: get_backend().cancel(run_id=key))
+    return stopped
 
 
 # ----------------------------------------------------------------------------- events

@@ -13,7 +13,7 @@ from marketplace.models import Agent
 from payments.selectors import runs_left
 from runtime.forms import RunInputForm
 from runtime.selectors import run_list_for_user, run_visible_to
-from runtime.services import run_cancel, run_start
+from runtime.services import run_availability_check, run_cancel, run_start, version_secrets
 
 HISTORY = 10
 
@@ -25,12 +25,19 @@ def run_new(request: HttpRequest, slug: str) -> HttpResponse:
     if version is None:
         raise Http404
     form = RunInputForm(
-        request.POST or None, schema=version.input_schema, example=version.example_input
+        request.POST if request.method == "POST" else None,
+        schema=version.input_schema,
+        example=version.example_input,
+        secrets=version_secrets(version),
     )
     if request.method == "POST" and form.is_valid():
         try:
             run, _ = run_start(
-                user=request.user, agent=agent, data=form.input_data(), request=request
+                user=request.user,
+                agent=agent,
+                data=form.input_data(),
+                secrets=form.secrets_data(),
+                request=request,
             )
         except ApplicationError as exc:
             if exc.fields:
@@ -41,6 +48,11 @@ def run_new(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("runtime:run_detail", run_id=run.public_id)
     history = run_list_for_user(user=request.user, agent_slug=agent.slug)[:HISTORY]
     paid = version.price > 0
+    try:
+        run_availability_check(agent=agent, version=version)
+        unavailable = ""
+    except ApplicationError as exc:
+        unavailable = exc.message
     return render(
         request,
         "runtime/run_new.html",
@@ -50,6 +62,7 @@ def run_new(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "history": history,
             "paid": paid,
+            "unavailable": unavailable,
             "runs_left": runs_left(user=request.user, agent=agent) if paid else None,
         },
         status=400 if form.is_bound and form.errors else 200,

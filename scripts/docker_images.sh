@@ -4,16 +4,32 @@
 #   agentnexus/debian-python:bookworm   Debian bookworm minbase + python3, from debootstrap
 #                                       (no registry needed); rootfs tarball cached in .cache/
 #   agentnexus/agent-python:1           that + the agent SDK (runtime/images/agent-python)
-#   agentnexus/example-<slug>:<version> the example agents under examples/agents/
+#   agentnexus/catalog-<slug>:<version> each catalog agent agents/catalog/<slug>/ (with agent.yaml),
+#                                       for the tests and benchmarks; the catalog itself runs the
+#                                       images the submission pipeline builds (manage.py
+#                                       catalog_publish)
 #
 # Steps: make sure the Docker engine runs (started here when root: no bridge, no iptables), make
 # sure debootstrap is installed (apt-get, when root), then build whatever is missing or whose
 # sources changed (each image carries an `agentnexus.source-hash` label). All builds run with
 # network none. See runtime/images/README.md.
 #
+# Usage: scripts/docker_images.sh [--base-only]   (--base-only: the two base images, no agents;
+# what `make run` needs before catalog_publish)
+#
 # Environment: DEBIAN_MIRROR (default: the mirror in /etc/apt/sources.list(.d)),
 # AGENTNEXUS_REBUILD_BASE=1 (forget the cached rootfs tarball and debootstrap again).
 set -euo pipefail
+
+BASE_ONLY=0
+case "${1:-}" in
+"") ;;
+--base-only) BASE_ONLY=1 ;;
+*)
+    echo "usage: $0 [--base-only]" >&2
+    exit 2
+    ;;
+esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -174,14 +190,15 @@ fi
 sdk_hash="$(tree_hash sdk/agentnexus_sdk runtime/images/agent-python)-$(image_id "$BASE_TAG" | cut -c8-19)"
 build "$SDK_TAG" "$sdk_hash" sdk runtime/images/agent-python/Dockerfile --build-arg "BASE_IMAGE=$BASE_TAG"
 
-# --- 5. Example agents ----------------------------------------------------------------------------
+# --- 5. Catalog agents ----------------------------------------------------------------------------
 sdk_id="$(image_id "$SDK_TAG" | cut -c8-19)"
-for dir in examples/agents/*/; do
+for dir in agents/catalog/*/; do
+    ((BASE_ONLY)) && break
     dir="${dir%/}"
-    [[ -f "$dir/Dockerfile" ]] || continue
+    [[ -f "$dir/agent.yaml" && -f "$dir/Dockerfile" ]] || continue
     slug="$(basename "$dir")"
     version="$(awk -F': *' '$1 == "version" { gsub(/["'"'"']/, "", $2); print $2; exit }' "$dir/agent.yaml" 2>/dev/null || true)"
-    build "agentnexus/example-$slug:${version:-latest}" "$(tree_hash "$dir")-$sdk_id" "$dir" "$dir/Dockerfile" \
+    build "agentnexus/catalog-$slug:${version:-latest}" "$(tree_hash "$dir")-$sdk_id" "$dir" "$dir/Dockerfile" \
         --build-arg "BASE_IMAGE=$SDK_TAG"
 done
 # Images replaced by a rebuild are left untagged: drop ours (and only ours).

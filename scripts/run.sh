@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `make run`: start a local chain, migrate, collect static files, seed the demo data, deploy the
-# contracts (chain_deploy), then run Redis (unless REDIS_URL is
-# set), a Celery worker, Celery beat and the ASGI server side by side. Every output line carries
-# the name of the process that wrote it. Ctrl-C (or any one process exiting) stops them all.
+# `make run`: start Redis (unless REDIS_URL is set) and a local chain, build the agent base images,
+# migrate, collect static files, seed the demo data, deploy the contracts (chain_deploy), publish
+# the catalog agents (agents/catalog/) through the submission pipeline (catalog_publish; skipped
+# with a warning without Docker), then run a Celery worker, a run worker, Celery beat and the ASGI
+# server side by side. Every output line carries the name of the process that wrote it. Ctrl-C (or
+# any one process exiting) stops them all.
 #
 # Environment: AGENTNEXUS_PORT (default 8000), LOCAL_REDIS_PORT (default 6379), REDIS_URL,
 # LOCAL_CHAIN_PORT (default 8545), CHAIN_RPC_URL (set = use that chain, start none),
@@ -155,10 +157,13 @@ if [[ -z "${CHAIN_RPC_URL:-}" ]]; then
         --state "$ROOT/.cache/anvil-state.json"
 fi
 
-# --- the agent images (Docker engine needed to run agents; the catalog works without it) ----------
-if ! "$ROOT/scripts/docker_images.sh"; then
-    say "warning: agent images could not be built; runs will fail with 'image missing' until"
-    say "         scripts/docker_images.sh succeeds (it needs the Docker engine; see README)"
+# --- the agent base images (Docker engine needed to build and run agents; browsing works without) ---
+# The catalog agents' own images are built below by catalog_publish, through the pipeline.
+docker_ok=1
+if ! "$ROOT/scripts/docker_images.sh" --base-only; then
+    docker_ok=0
+    say "warning: the agent base images could not be built (the Docker engine is needed; see"
+    say "         README): the catalog agents will not be published and runs will fail"
 fi
 
 # --- one-off setup ----------------------------------------------------------------------------------
@@ -175,6 +180,16 @@ for ((i = 0; i < 200; i++)); do # anvil answers within a second or two
     sleep 0.1
 done
 "$BIN/python" manage.py chain_deploy
+if ((docker_ok)); then
+    # Built, scanned, smoke-tested and approved here, in this process (no worker needed); owned by
+    # the demo developer, whose payout address lets chain_deploy's escrow sell their runs.
+    say "catalog_publish"
+    if ! "$BIN/python" manage.py catalog_publish --developer-email dev@agentnexus.local; then
+        say "warning: some catalog agents were not published (see above); make run goes on"
+    fi
+else
+    say "catalog_publish skipped: no Docker engine (run make run again once Docker works)"
+fi
 
 # --- long-running processes --------------------------------------------------------------------------
 spawn worker "$BIN/celery" -A agentnexus worker -l info --concurrency 2 -n "worker@%h"

@@ -377,6 +377,51 @@ def test_cancel_from_the_run_page(run_page, run_worker, misbehave_image):
     assert Run.objects.get().status == "canceled"
 
 
+def test_submission_page_follows_the_pipeline_live(browser, asgi_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.test import Client
+
+    from agents.models import Submission
+    from agents.services import _log, submission_transition
+    from marketplace.tests.factories import DeveloperProfileFactory
+
+    developer = DeveloperProfileFactory()
+    submission = Submission.objects.create(
+        developer=developer,
+        slug="echo",
+        version="1.0.0",
+        manifest={"slug": "echo", "version": "1.0.0"},
+        archive=b"not used here",
+        archive_sha256="0" * 64,
+        archive_size=13,
+    )
+    _log(submission, "build", ["building echo"])
+    client = Client()
+    client.force_login(developer.user)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=asgi_server)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": asgi_server}]
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"/developer/submissions/{submission.public_id}/")
+    page.locator("#submission[data-connection='live']").wait_for()
+    # The pipeline broadcasts after commit through async_to_sync, which cannot run on this
+    # thread (Playwright's loop): write from another thread, as a worker would.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(
+            _log, submission, "build", ["Step 1/3 : FROM agentnexus/agent-python:1"]
+        ).result()
+        pool.submit(submission_transition, submission_id=submission.pk, to="building").result()
+    log = page.locator("[data-sub-log] li")
+    log.filter(has_text="Step 1/3 : FROM agentnexus/agent-python:1").wait_for()
+    assert log.count() == 2
+    page.locator("[data-sub-status]").filter(has_text="Building").wait_for()
+    assert page.locator("[data-sub-working]").is_visible()
+    context.close()
+
+
 # ---------------------------------------------------------------------------------- paid journey
 # Sign in, link a wallet, buy runs in the test stablecoin, run twice (one success, one failure),
 # and watch one release and one refund settle, with real anvil, PostgreSQL, Docker and Celery.
@@ -782,3 +827,124 @@ def test_compliance_blocks_at_purchase_and_run_start_in_the_browser(
         settings.GEOIP_LOCAL_COUNTRY = None
         geo.reset_rules()
         geoip.reset()
+
+
+# ------------------------------------------------------------------------ publish, buy and run
+# A developer uploads a build context in the browser, follows the pipeline live to review, staff
+# approve it in the admin, the approval lists it on chain, and a buyer buys and runs it.
+
+
+def _signed_in_page(browser, base_url: str, user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base_url)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}]
+    )
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    return context, page
+
+
+def test_developer_publishes_staff_approve_and_a_buyer_buys_and_runs(
+    browser, asgi_server, wallet_page, run_worker, paid_market, settings, tmp_path
+):
+    import time
+
+    from agents.models import Submission, SubmissionStatus
+    from agents.tests.test_pipeline import echo_files, targz
+    from marketplace.models import Agent, Category
+    from marketplace.tests.factories import UserFactory
+    from payments.models import ChainAgent
+    from payments.tests.paid_env import BUYER, UNITS, balances
+    from runtime.backends.base import get_backend
+    from runtime.models import Run, RunStatus
+
+    settings.DEV_FAUCET_ENABLED = True
+    Category.objects.get_or_create(slug="general", defaults={"name": "General"})
+    developer = paid_market["paid-echo"].developer  # its payout address is anvil account #3
+    archive = tmp_path / "browser-echo.tar.gz"
+    archive.write_bytes(
+        targz(
+            echo_files(
+                slug="browser-echo",
+                name="Browser Echo",
+                price={"amount": "0.25", "currency": "USDC"},
+            )
+        ).getvalue()
+    )
+
+    # 1. The developer uploads and follows the pipeline to review, live.
+    dev_context, dev = _signed_in_page(browser, asgi_server, developer.user)
+    dev.goto("/developer/submit/")
+    dev.get_by_label("Build context (.tar.gz)").set_input_files(str(archive))
+    dev.get_by_role("button", name="Submit").click()
+    dev.wait_for_url(re.compile(r"/developer/submissions/[0-9a-f-]+/$"))
+    dev.locator("[data-sub-status]").filter(has_text="Pending review").wait_for(timeout=240_000)
+    submission = Submission.objects.get(slug="browser-echo")
+    assert submission.status == SubmissionStatus.PENDING_REVIEW
+    log = dev.locator("[data-sub-log]").inner_text()
+    assert "example 0: passed" in log and "example 1: passed" in log, log
+    assert not Agent.objects.filter(slug="browser-echo").exists(), "not listed before approval"
+    screenshot_all_widths(dev, f"/developer/submissions/{submission.public_id}/", "submission")
+
+    try:
+        # 2. Staff review it in the admin and approve: listed, and registered on chain.
+        staff = UserFactory(is_staff=True, is_superuser=True)
+        admin_context, admin = _signed_in_page(browser, asgi_server, staff)
+        admin.goto(f"/admin/agents/submission/{submission.pk}/change/")
+        assert "example 0" in admin.locator("#content").inner_text()
+        admin.get_by_role("link", name="Approve…").click()
+        admin.get_by_role("button", name="Approve and list").click()
+        admin.get_by_text(re.compile("Approved: browser-echo 1.0.0")).wait_for()
+        admin_context.close()
+        agent = Agent.objects.get(slug="browser-echo")
+        assert agent.is_listed and agent.current_version.image_ref == submission.image_ref
+        deadline = time.monotonic() + 60
+        while not ChainAgent.objects.filter(agent=agent).exists():
+            assert time.monotonic() < deadline, "the approval did not list the agent on chain"
+            time.sleep(0.25)
+        assert (
+            paid_market["mp"].price(agent.pk, paid_market["deployment"].stablecoin_address) == UNITS
+        )
+
+        dev.goto("/developer/")
+        assert "Browser Echo" in dev.locator("main").inner_text()
+        dev_context.close()
+
+        # 3. A buyer finds it, links a wallet, buys one run and runs it; the run is released.
+        page = wallet_page
+        page.goto("/marketplace/?q=browser")
+        page.get_by_role("link", name="Browser Echo").first.click()
+        page.wait_for_url(re.compile(r"/marketplace/browser-echo/$"))
+        page.goto("/wallet/")
+        page.get_by_role("button", name="Link a wallet").click()
+        page.locator(".wallet-card__address", has_text=BUYER).wait_for()
+        page.get_by_role("button", name=re.compile("^Get test funds")).click()
+        page.get_by_text(re.compile("Sent 1 test ETH")).wait_for()
+        start = balances(paid_market)
+        page.goto("/marketplace/browser-echo/buy/")
+        page.get_by_label("Number of runs").fill("1")
+        page.get_by_label("Pay with").select_option("USDC")
+        page.get_by_label("From wallet").select_option(BUYER)
+        page.get_by_label(re.compile("held in escrow")).check()
+        page.get_by_role("button", name="Review and pay").click()
+        page.wait_for_url(re.compile(r"/purchases/[0-9a-f-]+/$"))
+        page.get_by_role("button", name="Pay now").click()
+        page.wait_for_url(re.compile(r"/marketplace/browser-echo/run/$"), timeout=60_000)
+        page.get_by_label("Name", exact=True).fill("Lovelace")
+        page.get_by_role("button", name="Start run").click()
+        page.wait_for_url(re.compile(r"/runs/[0-9a-f-]+/$"))
+        page.locator("[data-run-badge]").filter(has_text="Succeeded").wait_for(timeout=60_000)
+        run = Run.objects.get(public_id=page.url.rstrip("/").rsplit("/", 1)[1])
+        assert run.status == RunStatus.SUCCEEDED and run.version == agent.current_version
+        assert len(page.wallet.sent) == 2, "one approval, one purchase"
+        assert run.output["greeting"] == "hello Lovelace"
+        assert "Release to the developer: confirmed" in _settled(page, run, "release")
+        end = balances(paid_market)
+        assert end["buyer"] - start["buyer"] == -UNITS
+        assert end["developer"] - start["developer"] == UNITS * 7 // 10
+    finally:
+        get_backend().remove_image(submission.image_ref)

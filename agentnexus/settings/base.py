@@ -254,6 +254,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "runtime.models.RunStatus",
         "AgentStatusEnum": "marketplace.models.Agent.Status",
+        "SubmissionStatusEnum": "agents.models.SubmissionStatus",
+        "SubmissionStepEnum": "agents.models.SubmissionStep",
+        "SmokeResultStatusEnum": "agents.models.SmokeResult.Status",
+        # The purchase API's wallet call steps (payments/api/purchases.py CallSerializer): named
+        # here so the submission log's `step` does not rename this existing component.
+        "StepEnum": ["approve", "purchase"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -313,6 +319,8 @@ CELERY_BEAT_SCHEDULE = {
     "index-chain": {"task": "payments.index_chain", "schedule": 3.0},
     "reconcile-payments": {"task": "payments.reconcile", "schedule": 60.0},
     "purge-access-log": {"task": "compliance.access_log_purge", "schedule": 86400.0},
+    # Submission steps whose task or worker was lost (agents.services.submissions_recover).
+    "recover-submissions": {"task": "agents.recover_submissions", "schedule": 60.0},
 }
 CHAIN_CONFIRMATIONS = env.int("CHAIN_CONFIRMATIONS", default=1)
 # The indexer stays this many blocks behind the head (docs/decisions/0008-...). 0 suits a local

@@ -14,3 +14,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# The browser tests run uvicorn, a threaded Celery worker and the test in one process, and each
+# thread keeps its own connection until it ends: a production-sized pool runs dry there.
+if "pool" in DATABASES["default"].get("OPTIONS", {}):  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = 40  # noqa: F405

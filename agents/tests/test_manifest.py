@@ -1,4 +1,4 @@
-"""agent.yaml: the example manifests validate; every problem is reported at once with its path."""
+"""agent.yaml: the catalog manifests validate; every problem is reported at once with its path."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from agents.manifest import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_MANIFESTS = sorted((ROOT / "examples" / "agents").glob("*/agent.yaml"))
+EXAMPLE_MANIFESTS = sorted((ROOT / "agents" / "catalog").glob("*/agent.yaml"))
 
 FULL = """
 slug: hl-paper-trader

@@ -35,7 +35,7 @@ from marketplace.models import Agent, AgentVersion
 from marketplace.tests.factories import CategoryFactory, DeveloperProfileFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-ECHO = ROOT / "examples" / "agents" / "echo"
+ECHO = ROOT / "agents" / "catalog" / "echo"
 
 PIPELINE_PATH = [
     SubmissionStatus.SUBMITTED,

@@ -56,7 +56,7 @@ def pending(developer, *, agent=None, **manifest_changes) -> Submission:
         archive=b"not used here",
         archive_sha256="0" * 64,
         archive_size=13,
-        image_ref="agentnexus/example-echo:1.0.0",
+        image_ref="agentnexus/catalog-echo:1.0.0",
         image_id="sha256:" + "1" * 64,
         status=SubmissionStatus.PENDING_REVIEW,
     )
@@ -137,7 +137,7 @@ def test_approve_through_the_admin_lists_the_agent(admin_client, developer):
     assert response.status_code == 302
     agent = Agent.objects.get(slug="echo")
     assert agent.is_listed and agent.current_version.version == "1.0.0"
-    assert agent.current_version.image_ref == "agentnexus/example-echo:1.0.0"
+    assert agent.current_version.image_ref == "agentnexus/catalog-echo:1.0.0"
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.APPROVED
     assert submission.reviewer == admin_client.staff

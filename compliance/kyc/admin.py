@@ -106,7 +106,10 @@ class KycSubmissionAdmin(ReadOnlyAdmin):
     def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._check(request)
         submission = get_object_or_404(KycSubmission.objects.select_related("user"), pk=pk)
-        form = KycReviewForm(request.POST or None, initial={"level": submission.requested_level})
+        form = KycReviewForm(
+            request.POST if request.method == "POST" else None,
+            initial={"level": submission.requested_level},
+        )
         if request.method == "POST":
             if not request.user.has_perm("kyc.change_kycsubmission"):
                 raise PermissionDenied

@@ -132,19 +132,10 @@ def kyc_purchase_check(*, user, amount_usd: Decimal, required_level: int) -> Dec
 
 
 def _manifest_min_level(agent) -> int:
-    """The minimum KYC level the current version's manifest declares (permissions.min_kyc_level),
-    from the approved submission that published it; 0 for agents not published that way."""
-    from agents.models import Submission
-
+    """The minimum KYC level the current version's manifest declares (permissions.min_kyc_level);
+    0 for versions not published through the pipeline."""
     version = agent.current_version
-    if version is None:
-        return 0
-    manifest = (
-        Submission.objects.filter(agent=agent, version=version.version, status="approved")
-        .values_list("manifest", flat=True)
-        .first()
-    )
-    permissions = (manifest or {}).get("permissions") or {}
+    permissions = ((version.manifest if version else None) or {}).get("permissions") or {}
     try:
         return int(permissions.get("min_kyc_level") or 0)
     except (TypeError, ValueError):

@@ -87,3 +87,31 @@ def test_run_start_from_a_country_that_blocks_the_category_is_a_451(buyer, paid_
     )  # fmt: skip
     assert response.status_code == 451, response.json()
     assert not Run.objects.exists()
+
+
+def _block_regions(agent, *regions: str) -> None:
+    from marketplace.models import AgentVersion
+
+    AgentVersion.objects.filter(pk=agent.current_version_id).update(
+        manifest={"permissions": {"blocked_regions": list(regions)}}
+    )
+    agent.refresh_from_db()
+
+
+def test_a_region_the_manifest_blocks_is_a_451_at_purchase_and_run(buyer, paid_market):
+    agent = paid_market["paid-echo"]
+    paid_env.buy(paid_market, buyer.user, agent, 1)
+    _block_regions(agent, "DE")
+    response = purchase(buyer, GERMANY)
+    assert response.status_code == 451, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "region_blocked" and "(DE)" in error["message"]
+    started = buyer.post(
+        "/api/v1/runs/", {"agent": "paid-echo", "input": {"name": "x"}}, format="json",
+        REMOTE_ADDR=GERMANY,
+    )  # fmt: skip
+    assert started.status_code == 451, started.json()
+    assert started.json()["error"]["code"] == "region_blocked"
+    assert not Run.objects.exists()
+    assert purchase(buyer, US).status_code == 201, "other regions are not affected"
+    assert AuditEntry.objects.filter(action="compliance.run_blocked").exists()

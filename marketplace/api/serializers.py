@@ -76,15 +76,51 @@ class AgentListOutputSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+class SecretOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    description = serializers.CharField()
+
+
+class PermissionsOutputSerializer(serializers.Serializer):
+    network = serializers.JSONField(
+        help_text='"none", or {"egress": [hosts]} (recorded and shown; not enforced yet).'
+    )
+    secrets = SecretOutputSerializer(many=True, help_text="Secrets a run must be given.")
+    min_kyc_level = serializers.IntegerField()
+    blocked_regions = serializers.ListField(
+        child=serializers.CharField(), help_text="ISO 3166-1 alpha-2 countries not served."
+    )
+
+
+class SafetyOutputSerializer(serializers.Serializer):
+    max_trade_pct_of_portfolio = serializers.FloatField()
+    stop_loss_required = serializers.BooleanField()
+    max_daily_loss_pct = serializers.FloatField(required=False)
+    max_drawdown_pct = serializers.FloatField(required=False)
+
+
 class AgentVersionOutputSerializer(serializers.ModelSerializer):
     price = PriceOutputSerializer(source="*", read_only=True)
+    permissions = serializers.SerializerMethodField()
+    safety = serializers.SerializerMethodField()
 
     class Meta:
         model = AgentVersion
         fields = [
             "version", "changelog", "image_ref", "input_schema", "output_schema",
-            "example_input", "memory_mb", "cpus", "timeout_seconds", "price", "created_at",
+            "example_input", "memory_mb", "cpus", "timeout_seconds", "price", "permissions",
+            "safety", "created_at",
         ]  # fmt: skip
+
+    @extend_schema_field(PermissionsOutputSerializer(allow_null=True))
+    def get_permissions(self, version: AgentVersion) -> dict | None:
+        """From the approved manifest; null for versions published before the pipeline."""
+        return (version.manifest or {}).get("permissions")
+
+    @extend_schema_field(SafetyOutputSerializer(allow_null=True))
+    def get_safety(self, version: AgentVersion) -> dict | None:
+        """The trading safety profile, when the manifest declares one."""
+        return (version.manifest or {}).get("safety")
 
 
 class RunStatsOutputSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 
 from marketplace.models import Agent
-from marketplace.services import agent_set_status, review_create
+from marketplace.services import agent_transition, review_create
 from marketplace.tests.factories import AgentFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cache_on")]
@@ -40,7 +40,7 @@ def test_changes_invalidate_cached_listings(api_client, client, django_capture_o
     assert client.get("/marketplace/").context["page"].paginator.count == 2
 
     with django_capture_on_commit_callbacks(execute=True):
-        agent_set_status(agent=agent, status=Agent.Status.DEPRECATED)
+        agent_transition(agent=agent, to=Agent.Status.DEPRECATED, actor=None)
     assert [a["slug"] for a in api_client.get("/api/v1/agents/").json()["results"]] == ["second"]
     assert client.get("/marketplace/").context["page"].paginator.count == 1
 

@@ -180,6 +180,19 @@ class Marketplace:
     def set_agent_active(self, agent_id: int, active: bool, *, key: Key) -> TxReceipt:
         return self._send(self.entitlements.functions.setAgentActive(agent_id, active), key)
 
+    def agent_active(self, agent_id: int) -> bool | None:
+        """Whether entitlements can be minted for the agent (None: not registered)."""
+        registered, active, *_ = self.client.call(self.entitlements.functions.agent(agent_id))
+        return bool(active) if registered else None
+
+    def ensure_agent_active(self, agent_id: int, active: bool, *, key: Key) -> bool:
+        """Set the agent's on-chain active flag if it differs; True when a transaction was sent."""
+        current = self.agent_active(agent_id)
+        if current is None or current == active:
+            return False
+        self.set_agent_active(agent_id, active, key=key)
+        return True
+
     # ------------------------------------------------------------------ buyers
 
     def approve(self, token: str, amount: int, *, key: Key) -> TxReceipt:

@@ -180,6 +180,11 @@ class RuntimeBackend(Protocol):
 
     def image_exists(self, image: str) -> bool: ...
 
+    def remove_image(self, image: str) -> bool:
+        """Delete a local image (e.g. a failed or rejected submission's); True if it existed.
+        An image a container still uses is left alone (False)."""
+        ...
+
     def build_image(
         self,
         *,

@@ -178,6 +178,19 @@ class DockerBackend:
             raise InfrastructureError(f"Docker is unavailable: {exc}") from exc
         return True
 
+    def remove_image(self, image: str) -> bool:
+        try:
+            self.api.remove_image(image, force=False, noprune=False)
+        except docker.errors.ImageNotFound:
+            return False
+        except docker.errors.APIError as exc:
+            if exc.status_code in (404, 409):  # gone, or still used by a container
+                return False
+            raise InfrastructureError(f"Docker is unavailable: {exc}") from exc
+        except (docker.errors.DockerException, *CONNECTION_ERRORS) as exc:
+            raise InfrastructureError(f"Docker is unavailable: {exc}") from exc
+        return True
+
     def list_run_containers(self) -> list[ContainerInfo]:
         try:
             rows = self.api.containers(all=True, filters={"label": f"{LABEL_MANAGED}=1"})

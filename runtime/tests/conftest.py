@@ -21,7 +21,7 @@ def runtime_images() -> dict:
 
 @pytest.fixture(scope="session")
 def example_images(runtime_images) -> dict[str, str]:
-    """slug -> image of each example agent (examples/agents/<slug>)."""
+    """slug -> image of each catalog agent (agents/catalog/<slug>), built by docker_images.sh."""
     return runtime_images["examples"]
 
 

@@ -1,6 +1,7 @@
 """Docker images for runtime tests, built once per session.
 
-`scripts/docker_images.sh` builds (or finds up to date) the base images and the example agents; the
+`scripts/docker_images.sh` builds (or finds up to date) the base images and the catalog agents
+(agents/catalog/<slug>, tagged agentnexus/catalog-<slug>:<version>); the
 test-only misbehaving agent (runtime/tests/agents/misbehave) is built here through the backend's
 own `build_image`, in three start-up variants. Without a usable Docker engine the tests are
 skipped locally and fail in CI (`CI` set): CI must never pass by skipping the sandbox.
@@ -18,7 +19,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "docker_images.sh"
-EXAMPLES = ROOT / "examples" / "agents"
+CATALOG = ROOT / "agents" / "catalog"
 MISBEHAVE = Path(__file__).resolve().parent / "agents" / "misbehave"
 SDK_IMAGE = "agentnexus/agent-python:1"
 MISBEHAVE_REPO = "agentnexus/test-misbehave"
@@ -33,11 +34,11 @@ def unavailable(message: str):
 
 
 def example_image_tags() -> dict[str, str]:
-    """slug -> the tag scripts/docker_images.sh gives the example agent."""
+    """slug -> the tag scripts/docker_images.sh gives each catalog agent."""
     tags = {}
-    for manifest in sorted(EXAMPLES.glob("*/agent.yaml")):
+    for manifest in sorted(CATALOG.glob("*/agent.yaml")):
         data = yaml.safe_load(manifest.read_text())
-        tags[data["slug"]] = f"agentnexus/example-{manifest.parent.name}:{data['version']}"
+        tags[data["slug"]] = f"agentnexus/catalog-{manifest.parent.name}:{data['version']}"
     return tags
 
 

@@ -1,4 +1,4 @@
-"""Helpers for run tests: catalog rows for the example agents and waiting on runs."""
+"""Helpers for run tests: catalog rows for the agents in agents/catalog/ and waiting on runs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from marketplace.services import agent_set_current_version
 from marketplace.tests.factories import AgentFactory, AgentVersionFactory, UserFactory
 from runtime.models import TERMINAL, Run
 
-EXAMPLES = Path(settings.BASE_DIR) / "examples" / "agents"
+EXAMPLES = Path(settings.BASE_DIR) / "agents" / "catalog"
 
 
 def manifest(slug: str) -> dict:
@@ -26,7 +26,7 @@ def example_input(slug: str) -> dict:
 
 
 def example_agent(slug: str, *, image: str, **version_fields):
-    """An agent and current version for an example agent, from its agent.yaml."""
+    """An agent and current version for a catalog agent (agents/catalog/<slug>/agent.yaml)."""
     data = manifest(slug)
     agent = AgentFactory(
         slug=f"{slug}-{time.monotonic_ns()}", name=data.get("name", slug), price=None

@@ -23,7 +23,7 @@ from runtime.backends.base import (
 )
 from runtime.backends.docker import DockerBackend
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agents"
+EXAMPLES = Path(__file__).resolve().parents[2] / "agents" / "catalog"
 SECRET = "sk-test-7f3a9c-supersecret"
 
 

@@ -1,4 +1,5 @@
-"""The agent SDK (sdk/agentnexus_sdk) and the example agents, in this process (no Docker)."""
+"""The agent SDK (sdk/agentnexus_sdk) and the SDK example agents in agents/catalog/, in this process
+(no Docker)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ sys.path.insert(0, str(ROOT / "sdk"))
 from agentnexus_sdk import Agent, AgentError, agent  # noqa: E402
 from agentnexus_sdk._server import make_server  # noqa: E402
 
-EXAMPLES = ROOT / "examples" / "agents"
-SLUGS = sorted(p.parent.name for p in EXAMPLES.glob("*/agent.yaml"))
+EXAMPLES = ROOT / "agents" / "catalog"
+SLUGS = ["csv-analyzer", "echo", "page-summarizer"]  # the single-file SDK examples
 
 
 def load_example(slug: str):

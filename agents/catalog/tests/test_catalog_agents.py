@@ -362,7 +362,8 @@ def test_image_builds_and_runs_its_first_example(backend, slug):
     from runtime.backends.base import RunSpec
 
     data = manifest(slug)
-    tag = f"agentnexus/catalog-{slug}:{data['version']}"
+    # Not agentnexus/catalog-<slug> (scripts/docker_images.sh's tag): this test builds its own.
+    tag = f"agentnexus/test-catalog-{slug}:{data['version']}"
     started = time.monotonic()
     backend.build_image(
         context_dir=CATALOG / slug,

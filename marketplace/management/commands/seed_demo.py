@@ -1,9 +1,13 @@
-"""Idempotent demo data: the spec's 20 agents, a demo user, a demo developer and an admin."""
+"""Idempotent demo data: the spec's 20 agents, a demo user, a demo developer and an admin.
+
+The runnable agents (agents/catalog/<slug>/) are not created here: `manage.py catalog_publish`
+publishes them through the submission pipeline (make run runs it after this command). Where a
+catalog agent has the slug of one of the spec's agents (pdf-extractor, knowledge-qa), the demo
+entry is left out so the real agent can take the slug.
+"""
 
 from decimal import Decimal
-from pathlib import Path
 
-import yaml
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -11,6 +15,7 @@ from django.db import transaction
 
 from accounts.models import DeveloperProfile, User
 from accounts.services import developer_profile_create
+from agents.catalog_publish import catalog_agent_dirs
 from marketplace.demo_catalog import DEMO_AGENTS
 from marketplace.models import Agent, AgentVersion, Category, Review
 from marketplace.services import agent_create, agent_version_create, review_create
@@ -40,44 +45,6 @@ class Command(BaseCommand):
         )
         return user
 
-    def _example_agents(self, developer: DeveloperProfile, categories: dict) -> int:
-        """The runnable example agents (examples/agents/*/agent.yaml; images built by
-        scripts/docker_images.sh as agentnexus/example-<dir>:<version>)."""
-        created = 0
-        for path in sorted((Path(settings.BASE_DIR) / "examples" / "agents").glob("*/agent.yaml")):
-            data = yaml.safe_load(path.read_text())
-            agent = Agent.objects.filter(slug=data["slug"]).first()
-            if agent is None:
-                agent = agent_create(
-                    developer=developer,
-                    slug=data["slug"],
-                    name=data["name"],
-                    summary=data["summary"],
-                    description=data.get("description", ""),
-                    category=categories[data.get("category", "general")],
-                    tags=data.get("tags", []),
-                    featured=True,
-                )
-                created += 1
-            version = str(data["version"])
-            if agent.versions.filter(version=version).exists():
-                continue
-            resources = data.get("resources", {})
-            agent_version_create(
-                agent=agent,
-                version=version,
-                image_ref=f"agentnexus/example-{path.parent.name}:{version}",
-                input_schema=data["input_schema"],
-                output_schema=data["output_schema"],
-                example_input=(data.get("examples") or [{"input": {}}])[0]["input"],
-                memory_mb=resources.get("memory_mb", 128),
-                cpus=Decimal(str(resources.get("cpus", 1))),
-                timeout_seconds=resources.get("timeout_s", 60),
-                price=Decimal(str(data["price"]["amount"])),
-                currency=data["price"]["currency"],
-            )
-        return created
-
     @transaction.atomic
     def handle(self, *args, password: str | None, **options) -> None:
         if settings.SETTINGS_MODULE.endswith(".production"):
@@ -102,8 +69,11 @@ class Command(BaseCommand):
             developer.save(update_fields=["verified"])
 
         categories = {c.slug: c for c in Category.objects.all()}
+        catalog = {path.name for path in catalog_agent_dirs()}
         created_agents = created_versions = 0
         for spec in DEMO_AGENTS:
+            if spec["slug"] in catalog:
+                continue  # published from agents/catalog/ by catalog_publish
             agent = Agent.objects.filter(slug=spec["slug"]).first()
             if agent is None:
                 agent = agent_create(
@@ -138,8 +108,6 @@ class Command(BaseCommand):
                     currency=version["currency"],
                 )
                 created_versions += 1
-
-        created_agents += self._example_agents(developer, categories)
 
         for slug, rating, body in DEMO_REVIEWS:
             agent = Agent.objects.filter(slug=slug).first()
