@@ -9,6 +9,7 @@ from agents.api.views import (
     DeveloperAgentListApi,
     DeveloperAgentVersionDeprecateApi,
     DeveloperEarningsApi,
+    DeveloperPayoutApi,
     DeveloperProfileApi,
     SubmissionDetailApi,
     SubmissionListCreateApi,
@@ -60,6 +61,7 @@ urlpatterns = [
     path("runs/<uuid:run_id>/cancel/", RunCancelApi.as_view(), name="run-cancel"),
     path("runs/<uuid:run_id>/events/", RunEventsApi.as_view(), name="run-events"),
     path("developer/", DeveloperProfileApi.as_view(), name="developer"),
+    path("developer/payout/", DeveloperPayoutApi.as_view(), name="developer-payout"),
     path("developer/agents/", DeveloperAgentListApi.as_view(), name="developer-agents"),
     path(
         "developer/agents/<slug:slug>/", DeveloperAgentDetailApi.as_view(), name="developer-agent"

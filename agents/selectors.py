@@ -128,20 +128,21 @@ def developer_agents(*, developer: DeveloperProfile, slug: str | None = None) ->
 
 
 def developer_summary(*, developer: DeveloperProfile) -> dict:
-    """The developer's profile with its payout address (the user's primary linked wallet, or
-    None) and counts of agents, submissions and submissions still pending (not yet approved,
-    rejected or failed)."""
+    """The developer's profile with its payout address (what the escrow pays; None when unset),
+    whether that address is one of the user's linked wallets, and counts of agents, submissions
+    and submissions still pending (not yet approved, rejected or failed)."""
     from agents.models import TERMINAL
     from payments.models import Wallet
 
     counts = Submission.objects.filter(developer=developer).aggregate(
         total=Count("id"), pending=Count("id", filter=~Q(status__in=TERMINAL))
     )
+    payout = developer.payout_address or None
     return {
         "developer": developer,
-        "payout_address": Wallet.objects.filter(user_id=developer.user_id, is_primary=True)
-        .values_list("address", flat=True)
-        .first(),
+        "payout_address": payout,
+        "payout_wallet_linked": bool(payout)
+        and Wallet.objects.filter(user_id=developer.user_id, address__iexact=payout).exists(),
         "agent_count": Agent.objects.filter(developer=developer).count(),
         "submission_count": counts["total"],
         "submissions_pending": counts["pending"],

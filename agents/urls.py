@@ -7,6 +7,7 @@ app_name = "developer"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("submit/", views.submit, name="submit"),
+    path("payout/", views.payout_set_view, name="payout"),
     path("submissions/<uuid:submission_id>/", views.submission_detail, name="submission"),
     path(
         "submissions/<uuid:submission_id>/status/",

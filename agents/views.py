@@ -208,3 +208,25 @@ def agent_reactivate_view(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         messages.success(request, f"{agent.name} is active again.")
     return redirect("developer:dashboard")
+
+
+@login_required
+@require_POST
+def payout_set_view(request: HttpRequest) -> HttpResponse:
+    """Receive payouts on one of the developer's linked wallets."""
+    from payments.wallets import developer_payout_set, wallet_get
+
+    try:
+        wallet = wallet_get(user=request.user, wallet_id=int(request.POST.get("wallet", "0")))
+        profile = developer_payout_set(user=request.user, wallet=wallet)
+    except ValueError:
+        messages.error(request, "Choose one of your linked wallets.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Payouts now go to {profile.payout_address}; your listed agents are updated on "
+            "chain in the background.",
+        )
+    return redirect("developer:dashboard")

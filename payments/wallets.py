@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import DeveloperProfile, User
 from agentnexus.core.errors import (
     ApplicationError,
     ConflictError,
@@ -194,6 +194,40 @@ def wallet_set_primary(*, user: User, wallet: Wallet) -> Wallet:
     wallet.is_primary = True
     wallet.save(update_fields=["is_primary"])
     return wallet
+
+
+@transaction.atomic
+def developer_payout_set(*, user: User, wallet: Wallet) -> DeveloperProfile:
+    """Pay the developer's earnings to one of their linked wallets (signed for, so provably
+    theirs). The escrow pays the address it holds for each agent at release time, so every
+    listed agent is pointed at the new address on chain after commit (agents.list_on_chain)."""
+    from compliance.audit.services import audit_record
+
+    profile = DeveloperProfile.objects.select_for_update().filter(user=user).first()
+    if profile is None:
+        raise PermissionDeniedError("Create a developer profile first.", code="not_a_developer")
+    wallet = _own_wallet(user=user, wallet_id=wallet.pk)
+    previous = profile.payout_address
+    if previous.lower() == wallet.address.lower():
+        return profile
+    profile.payout_address = wallet.address
+    profile.save(update_fields=["payout_address"])
+    audit_record(
+        actor=user,
+        action="accounts.developer.payout_address",
+        obj=profile,
+        data={"from": previous, "to": wallet.address},
+    )
+    agent_ids = list(profile.agents.values_list("pk", flat=True))
+
+    def relist() -> None:
+        from agents.tasks import agent_list_on_chain
+
+        for agent_id in agent_ids:
+            agent_list_on_chain.delay(agent_id)
+
+    transaction.on_commit(relist)
+    return profile
 
 
 # ---------------------------------------------------------------------------------- login

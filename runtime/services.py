@@ -322,10 +322,18 @@ def _after_commit_dispatch(agent_id: int) -> None:
 # ----------------------------------------------------------------------------- admission
 
 
+def _concurrency_wish(agent: Agent | None) -> int | None:
+    """The manifest's resources.concurrency of the agent's current version (None: no wish)."""
+    version = agent.current_version if agent is not None else None
+    wish = ((version.manifest if version else None) or {}).get("resources", {}).get("concurrency")
+    return wish if isinstance(wish, int) and wish > 0 else None
+
+
 def runs_admit(*, agent_id: int) -> list[int]:
     """Move the oldest queued runs of an agent to `starting` while it has free slots.
 
-    At most RUNTIME_MAX_RUNS_PER_AGENT active runs per agent (strict: the agent row is locked) and
+    At most RUNTIME_MAX_RUNS_PER_AGENT active runs per agent, or fewer if the manifest's
+    resources.concurrency wishes so (strict: the agent row is locked), and
     RUNTIME_MAX_RUNS_PER_USER per user (counted under the same lock). Runs that do not fit stay
     queued, in order, until a run of the agent ends.
     """
@@ -333,7 +341,8 @@ def runs_admit(*, agent_id: int) -> list[int]:
     per_user = _setting("RUNTIME_MAX_RUNS_PER_USER", 10)
     admitted: list[int] = []
     with transaction.atomic():
-        Agent.objects.select_for_update().filter(pk=agent_id).first()
+        agent = Agent.objects.select_for_update().filter(pk=agent_id).first()
+        per_agent = min(per_agent, _concurrency_wish(agent) or per_agent)
         active = Run.objects.filter(agent_id=agent_id, status__in=ACTIVE).count()
         free = per_agent - active
         if free <= 0:

@@ -23,7 +23,12 @@ class DeveloperProfileOutputSerializer(serializers.Serializer):
     display_name = serializers.CharField(source="developer.display_name")
     verified = serializers.BooleanField(source="developer.verified")
     payout_address = serializers.CharField(
-        allow_null=True, help_text="Your primary linked wallet; null when you have linked none."
+        allow_null=True,
+        help_text="Where the escrow pays your earnings; null until set. Set it to one of your "
+        "linked wallets with POST /api/v1/developer/payout/.",
+    )
+    payout_wallet_linked = serializers.BooleanField(
+        help_text="Whether the payout address is one of your linked (signed-for) wallets."
     )
     agent_count = serializers.IntegerField()
     submission_count = serializers.IntegerField()
@@ -261,3 +266,7 @@ class DeveloperEarningsOutputSerializer(serializers.Serializer):
     per_day = DeveloperEarningsDayOutputSerializer(
         many=True, help_text="The last `days` days, newest first."
     )
+
+
+class PayoutInputSerializer(serializers.Serializer):
+    wallet = serializers.IntegerField(help_text="The id of one of your linked wallets.")

@@ -35,6 +35,7 @@ from agents.api.serializers import (
     DeveloperEarningsOutputSerializer,
     DeveloperEarningsQueryInputSerializer,
     DeveloperProfileOutputSerializer,
+    PayoutInputSerializer,
     SubmissionCreateInputSerializer,
     SubmissionDetailOutputSerializer,
     SubmissionLogsOutputSerializer,
@@ -108,6 +109,26 @@ class DeveloperProfileApi(DeveloperApi):
     def get(self, request: Request) -> Response:
         summary = developer_summary(developer=_developer(request))
         return Response(DeveloperProfileOutputSerializer(summary).data)
+
+
+class DeveloperPayoutApi(DeveloperApi):
+    serializer_class = PayoutInputSerializer
+
+    @extend_schema(
+        summary="Receive payouts on one of my linked wallets",
+        request=PayoutInputSerializer,
+        responses=DeveloperProfileOutputSerializer,
+    )
+    def post(self, request: Request) -> Response:
+        from payments.wallets import developer_payout_set, wallet_get
+
+        data = PayoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wallet = wallet_get(user=request.user, wallet_id=data.validated_data["wallet"])
+        developer = developer_payout_set(user=request.user, wallet=wallet)
+        return Response(
+            DeveloperProfileOutputSerializer(developer_summary(developer=developer)).data
+        )
 
 
 class DeveloperAgentListApi(DeveloperApi):

@@ -136,6 +136,7 @@ def test_profile_summary(dev_client, dev):
         "display_name": dev.display_name,
         "verified": True,
         "payout_address": None,
+        "payout_wallet_linked": False,
         "agent_count": 0,
         "submission_count": 0,
         "submissions_pending": 0,
@@ -155,8 +156,20 @@ def test_profile_summary(dev_client, dev):
     make_submission(DeveloperProfileFactory(), slug="other")
 
     body = dev_client.get(BASE).json()
-    assert body["payout_address"] == ADDR
+    assert body["payout_address"] is None, "linking a wallet does not change where payouts go"
     assert (body["agent_count"], body["submission_count"], body["submissions_pending"]) == (2, 4, 2)
+
+
+def test_payouts_go_to_a_linked_wallet_of_mine(dev_client, dev):
+    mine = Wallet.objects.create(user=dev.user, address=ADDR, is_primary=True)
+    theirs = Wallet.objects.create(user=UserFactory(), address="0x" + "33" * 20, is_primary=True)
+    assert_error(dev_client.post(f"{BASE}payout/", {"wallet": theirs.pk}), 404, "not_found")
+    missing = dev_client.post(f"{BASE}payout/", {}, format="json")
+    assert missing.status_code == 400 and "wallet" in missing.json()["error"]["fields"]
+    body = dev_client.post(f"{BASE}payout/", {"wallet": mine.pk}, format="json").json()
+    assert (body["payout_address"], body["payout_wallet_linked"]) == (ADDR, True)
+    dev.refresh_from_db()
+    assert dev.payout_address == ADDR
 
 
 # ------------------------------------------------------------------------------ agents

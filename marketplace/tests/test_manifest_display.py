@@ -1,5 +1,6 @@
-"""What a version's approved manifest tells users: permissions and the safety profile on the
-agent page and in the API, and the run form asking for the secrets the agent needs."""
+"""What a version's approved manifest does for users: permissions and the safety profile on the
+agent page and in the API, the run form asking for the secrets the agent needs, and the
+concurrency wish capping its active runs."""
 
 from __future__ import annotations
 
@@ -91,3 +92,18 @@ def test_the_run_form_asks_for_each_secret_and_the_service_requires_it(client, t
     run = Run.objects.get(user=user)
     assert secrets_decrypt(run.secrets_ciphertext) == {"HL_API_KEY": "k-123"}
     assert b"k-123" not in client.get(response["Location"]).content
+
+
+def test_the_concurrency_wish_caps_the_agents_active_runs(trader, settings):
+    from runtime.models import RunStatus
+    from runtime.services import runs_admit
+
+    settings.RUNTIME_MAX_RUNS_PER_AGENT = 10
+    type(trader.current_version).objects.filter(pk=trader.current_version_id).update(
+        manifest={"resources": {"concurrency": 1}}
+    )
+    trader.refresh_from_db()
+    runs = [run_start(user=UserFactory(), agent=trader, data={"text": "x"})[0] for _ in range(3)]
+    assert runs_admit(agent_id=trader.pk) == [runs[0].pk], "one at a time, oldest first"
+    assert runs_admit(agent_id=trader.pk) == [], "the slot is taken"
+    assert Run.objects.filter(status=RunStatus.QUEUED).count() == 2

@@ -108,3 +108,25 @@ def test_a_deprecated_agent_is_not_sold_but_honours_runs_already_bought(buyer, p
         "/api/v1/runs/", {"agent": agent.slug, "input": {"name": "z"}}, format="json"
     )
     assert again.status_code == 403, "no runs left, and none can be bought"
+
+
+def test_payouts_move_to_another_linked_wallet_and_the_escrow_follows(client, paid_market):
+    from payments.chain.client import ChainClient
+
+    agent = paid_market["paid-echo"]
+    developer = agent.developer
+    new_address = ChainClient.account(paid_env.KEYS[4]).address
+    other = Wallet.objects.create(user=developer.user, address=new_address, is_primary=False)
+    client.force_login(developer.user)
+    page = client.get("/developer/").content.decode()
+    assert "Receive payouts here" in page and new_address in page
+    response = client.post("/developer/payout/", {"wallet": other.pk})
+    assert response.status_code == 302
+    developer.refresh_from_db()
+    assert developer.payout_address == new_address
+    # The re-listing task ran after commit: the escrow pays the new address from now on.
+    assert paid_market["mp"].developer_of(agent.pk) == new_address
+    stranger = Wallet.objects.create(user=UserFactory(), address="0x" + "44" * 20)
+    client.post("/developer/payout/", {"wallet": stranger.pk})
+    developer.refresh_from_db()
+    assert developer.payout_address == new_address, "only the developer's own wallets"
