@@ -198,7 +198,8 @@ def _read_upload(fileobj: IO[bytes]) -> bytes:
     limit = max_archive_bytes()
     data = fileobj.read(limit + 1)
     if len(data) > limit:
-        problem = f"The archive is larger than {limit // (1024 * 1024)} MB."
+        size = f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KB"
+        problem = f"The archive is larger than {size}."
         raise ApplicationError(problem, code="validation_error", fields={"archive": [problem]})
     if not data:
         raise ApplicationError(
