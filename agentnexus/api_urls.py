@@ -7,6 +7,7 @@ from agents.api.views import (
     DeveloperAgentDeprecateApi,
     DeveloperAgentDetailApi,
     DeveloperAgentListApi,
+    DeveloperAgentReactivateApi,
     DeveloperAgentVersionDeprecateApi,
     DeveloperEarningsApi,
     DeveloperPayoutApi,
@@ -70,6 +71,11 @@ urlpatterns = [
         "developer/agents/<slug:slug>/deprecate/",
         DeveloperAgentDeprecateApi.as_view(),
         name="developer-agent-deprecate",
+    ),
+    path(
+        "developer/agents/<slug:slug>/reactivate/",
+        DeveloperAgentReactivateApi.as_view(),
+        name="developer-agent-reactivate",
     ),
     path(
         "developer/agents/<slug:slug>/versions/<str:version>/deprecate/",

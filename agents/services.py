@@ -495,12 +495,16 @@ def submissions_recover(*, now=None) -> dict[str, list[int]]:
     for pk, status, attempts in stalled:
         step = STEP_OF_STATUS.get(status)
         if step and attempts >= MAX_STEP_ATTEMPTS:
-            _step_fail(
-                Submission.objects.get(pk=pk),
-                step=step,
-                message=f"The platform could not finish the {step} step after {attempts} "
-                "attempts. Submit again, or contact support if it keeps happening.",
-            )
+            with transaction.atomic():
+                current = Submission.objects.select_for_update().get(pk=pk)
+                if current.status != status or (current.lease_until and current.lease_until > now):
+                    continue  # a worker took the step meanwhile
+                _step_fail(
+                    current,
+                    step=step,
+                    message=f"The platform could not finish the {step} step after {attempts} "
+                    "attempts. Submit again, or contact support if it keeps happening.",
+                )
             report["failed"].append(pk)
         else:
             pipeline_step.delay(pk)

@@ -15,7 +15,7 @@ from agents.models import Submission
 from agents.selectors import developer_dashboard
 from agents.services import submission_create, submission_log_after
 from marketplace.models import Agent, AgentVersion
-from marketplace.services import agent_deprecate, agent_transition, agent_version_deprecate
+from marketplace.services import agent_deprecate, agent_reactivate, agent_version_deprecate
 from payments.models import Wallet
 from payments.selectors import developer_earnings
 
@@ -202,7 +202,7 @@ def version_deprecate_view(request: HttpRequest, slug: str, version: str) -> Htt
 def agent_reactivate_view(request: HttpRequest, slug: str) -> HttpResponse:
     agent = _own_agent(request, slug)
     try:
-        agent_transition(agent=agent, to=Agent.Status.ACTIVE, actor=request.user)
+        agent_reactivate(agent=agent, by=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

@@ -1,8 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -11,7 +10,7 @@ from agentnexus.core.forms import add_application_error
 from compliance.audit.mixins import AuditedAdminMixin
 from marketplace.models import Agent, AgentEvent, AgentVersion, Category, Review
 from marketplace.services import (
-    agent_reinstate,
+    agent_reactivate,
     agent_set_current_version,
     agent_suspend,
     agent_transition,
@@ -138,20 +137,24 @@ class AgentAdmin(AuditedAdminMixin, admin.ModelAdmin):
         for problem in refused:
             self.message_user(request, problem, messages.ERROR)
 
-    @admin.action(description="Set status: active (also lifts a suspension)")
+    @admin.action(
+        description="Set status: active (also lifts a suspension)", permissions=["change"]
+    )
     def set_active(self, request, queryset) -> None:
         self._set_status(request, queryset, Agent.Status.ACTIVE)
 
-    @admin.action(description="Set status: under maintenance")
+    @admin.action(description="Set status: under maintenance", permissions=["change"])
     def set_maintenance(self, request, queryset) -> None:
         self._set_status(request, queryset, Agent.Status.MAINTENANCE)
 
-    @admin.action(description="Set status: deprecated")
+    @admin.action(description="Set status: deprecated", permissions=["change"])
     def set_deprecated(self, request, queryset) -> None:
         self._set_status(request, queryset, Agent.Status.DEPRECATED)
 
     def _agent(self, request, object_id: str) -> Agent:
-        agent = get_object_or_404(Agent, pk=object_id)
+        agent = self.get_object(request, object_id)  # None for a malformed or unknown id
+        if agent is None:
+            raise Http404
         if not self.has_change_permission(request, agent):
             raise PermissionDenied
         return agent
@@ -200,7 +203,7 @@ class AgentAdmin(AuditedAdminMixin, admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseRedirect(self._change_url(agent))
         try:
-            agent_reinstate(agent=agent, by=request.user)
+            agent_reactivate(agent=agent, by=request.user)
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:

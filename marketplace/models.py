@@ -126,7 +126,9 @@ AGENT_TRANSITIONS: dict[str, frozenset[str]] = {
         {Agent.Status.ACTIVE, Agent.Status.DEPRECATED, Agent.Status.SUSPENDED}
     ),
     Agent.Status.DEPRECATED: frozenset({Agent.Status.ACTIVE, Agent.Status.SUSPENDED}),
-    Agent.Status.SUSPENDED: frozenset({Agent.Status.ACTIVE, Agent.Status.DEPRECATED}),
+    # Only back to active, by staff: going through "deprecated" would let the developer
+    # reactivate an agent staff suspended.
+    Agent.Status.SUSPENDED: frozenset({Agent.Status.ACTIVE}),
 }
 # Only staff may enter or leave these.
 STAFF_ONLY_STATUSES = frozenset({Agent.Status.SUSPENDED})

@@ -177,6 +177,8 @@ def agent_transition(*, agent: Agent, to: str, actor: User | None, reason: str =
         problem = "Say why the agent is suspended; its developer and buyers see it."
         raise ApplicationError(problem, code="validation_error", fields={"reason": [problem]})
     if locked.status == to:
+        if to == Agent.Status.SUSPENDED:
+            raise ConflictError(f"{locked.name} is already suspended.", code="already_suspended")
         return locked
     if to not in AGENT_TRANSITIONS[locked.status]:
         raise ConflictError(
@@ -209,14 +211,13 @@ def agent_transition(*, agent: Agent, to: str, actor: User | None, reason: str =
             obj=locked,
             data={"slug": locked.slug, "from": previous, "to": to, "reason": reason},
         )
-    if to == Agent.Status.SUSPENDED:
-        from runtime.services import runs_stop_for_agent
-
-        runs_stop_for_agent(
-            agent_id=locked.pk,
-            message=f"Stopped: {locked.name} was suspended by AgentNexus. This run is refunded.",
-        )
     agent_id = locked.pk
+    if to == Agent.Status.SUSPENDED:
+        # After commit and outside this row lock: a worker ending a run locks the run, then the
+        # agent (its counters); stopping runs under the agent lock could deadlock with it.
+        from runtime.tasks import stop_suspended_agent_runs
+
+        transaction.on_commit(lambda: stop_suspended_agent_runs.delay(agent_id))
     transaction.on_commit(lambda: _enqueue_chain_status(agent_id))
     agent.status, agent.status_reason, agent.featured = (
         locked.status,
@@ -252,8 +253,9 @@ def agent_suspend(*, agent: Agent, by: User, reason: str) -> Agent:
     return agent_transition(agent=agent, to=Agent.Status.SUSPENDED, actor=by, reason=reason)
 
 
-def agent_reinstate(*, agent: Agent, by: User) -> Agent:
-    """Staff lift a suspension (or undo a deprecation): the agent is active again."""
+def agent_reactivate(*, agent: Agent, by: User) -> Agent:
+    """The agent is active again: its developer undoes a deprecation, or staff lift a
+    suspension (only staff can)."""
     return agent_transition(agent=agent, to=Agent.Status.ACTIVE, actor=by)
 
 

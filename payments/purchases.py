@@ -63,8 +63,9 @@ def purchase_quote(*, user, agent: Agent, runs: int, currency: str, request=None
     if currency not in Currency.values:
         raise _field_error("currency", f"Pay with one of: {', '.join(Currency.values)}.")
     if agent.status == Agent.Status.SUSPENDED:
+        why = f" Reason: {agent.status_reason}" if agent.status_reason else ""
         raise ConflictError(
-            f"{agent.name} is suspended by AgentNexus and cannot be bought.",
+            f"{agent.name} is suspended by AgentNexus and cannot be bought.{why}",
             code="agent_suspended",
         )
     if agent.status == Agent.Status.DEPRECATED:

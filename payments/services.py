@@ -277,7 +277,10 @@ def chain_agent_list(*, agent: Agent, log: Callable[[str], None] = lambda messag
     record = chain_deployment_active(chain_id=settings.CHAIN_ID)
     if record is None:
         return "no deployment"
-    if not agent.is_listed:
+    on_chain = ChainAgent.objects.filter(deployment=record, agent=agent).exists()
+    # An agent already on chain stays in sync (payout address, price) even while deprecated or
+    # suspended: its runs bought earlier still settle to that address.
+    if agent.current_version is None or not (agent.is_listed or on_chain):
         return "not listed"
     client = ChainClient(settings.CHAIN_RPC_URL, expected_chain_id=settings.CHAIN_ID, timeout=10)
     key = deployer_key()

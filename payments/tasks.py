@@ -85,14 +85,17 @@ def reconcile(deployment_id: int | None = None) -> None:
 
 @shared_task(name="payments.sync_agent_on_chain", bind=True, ignore_result=True, max_retries=5)
 def sync_agent_on_chain(self, agent_id: int) -> None:
-    """Mirror an agent's status (deprecated/suspended = inactive) on the contracts; idempotent."""
+    """Bring the contracts in line with an agent after a status change: its listing first
+    (developer address and price, which may have changed meanwhile, or a first registration),
+    then its active flag (deprecated/suspended = inactive). Idempotent."""
     from marketplace.models import Agent
-    from payments.services import chain_agent_sync_status
+    from payments.services import chain_agent_list, chain_agent_sync_status
 
-    agent = Agent.objects.filter(pk=agent_id).first()
+    agent = Agent.objects.select_related("current_version", "developer").filter(pk=agent_id).first()
     if agent is None:
         return
     try:
+        chain_agent_list(agent=agent, log=logger.info)
         chain_agent_sync_status(agent=agent, log=logger.info)
     except ContractRevert:
         raise  # the contract refused: not transient, retrying would only repeat it

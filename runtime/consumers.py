@@ -76,7 +76,7 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs) -> None:
         # Clients only listen; a ping keeps idle proxies from closing the socket.
-        if content.get("type") == "ping":
+        if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong", "seq": self.last_seq})
 
     async def disconnect(self, code: int) -> None:

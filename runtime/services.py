@@ -197,14 +197,17 @@ def run_availability_check(*, agent: Agent, version: AgentVersion) -> None:
         )
 
 
-def runs_stop_for_agent(*, agent_id: int, message: str) -> list[int]:
-    """End every queued or running run of the agent now (suspension): each becomes canceled with
-    reason `agent_suspended`, its container is killed after commit, and settlement refunds it."""
+def _suspension_message(agent: Agent) -> str:
+    return f"Stopped: {agent.name} was suspended by AgentNexus. This run is refunded."
+
+
+def _runs_cancel_for_suspension(*, agent: Agent, statuses) -> list[int]:
     stopped: list[int] = []
-    with transaction.atomic():
-        for run_id, public_id in Run.objects.filter(
-            agent_id=agent_id, status__in=[RunStatus.QUEUED, *ACTIVE]
-        ).values_list("id", "public_id"):
+    message = _suspension_message(agent)
+    for run_id, public_id in Run.objects.filter(agent_id=agent.pk, status__in=statuses).values_list(
+        "id", "public_id"
+    ):
+        with transaction.atomic():
             Run.objects.filter(pk=run_id).update(cancel_requested=True)
             ended = run_transition(
                 run_id=run_id,
@@ -218,6 +221,17 @@ def runs_stop_for_agent(*, agent_id: int, message: str) -> list[int]:
                 key = public_id.hex
                 transaction.on_commit(lambda key=key: get_backend().cancel(run_id=key))
     return stopped
+
+
+def runs_stop_for_suspended_agent(*, agent_id: int) -> list[int]:
+    """End every queued or running run of a suspended agent now: each becomes canceled with
+    reason `agent_suspended`, its container is killed after commit, and settlement refunds it.
+    One transaction per run, no agent lock held (a finishing run locks run, then agent).
+    Idempotent; nothing happens once the agent is no longer suspended."""
+    agent = Agent.objects.filter(pk=agent_id).first()
+    if agent is None or agent.status != Agent.Status.SUSPENDED:
+        return []
+    return _runs_cancel_for_suspension(agent=agent, statuses=[RunStatus.QUEUED, *ACTIVE])
 
 
 # ----------------------------------------------------------------------------- events
@@ -342,6 +356,10 @@ def runs_admit(*, agent_id: int) -> list[int]:
     admitted: list[int] = []
     with transaction.atomic():
         agent = Agent.objects.select_for_update().filter(pk=agent_id).first()
+        if agent is not None and agent.status == Agent.Status.SUSPENDED:
+            # A run started while the suspension committed: it never runs, and is refunded.
+            _runs_cancel_for_suspension(agent=agent, statuses=[RunStatus.QUEUED])
+            return []
         per_agent = min(per_agent, _concurrency_wish(agent) or per_agent)
         active = Run.objects.filter(agent_id=agent_id, status__in=ACTIVE).count()
         free = per_agent - active

@@ -7,7 +7,13 @@ import socket
 from celery import shared_task
 
 from runtime.backends.base import InfrastructureError
-from runtime.services import run_execute, run_fail_infrastructure, runs_admit, runs_reap
+from runtime.services import (
+    run_execute,
+    run_fail_infrastructure,
+    runs_admit,
+    runs_reap,
+    runs_stop_for_suspended_agent,
+)
 
 MAX_INFRA_RETRIES = 3
 
@@ -41,3 +47,10 @@ def execute_run(self, run_id: int) -> None:
 @shared_task(name="runtime.reap_runs", ignore_result=True)
 def reap_runs() -> None:
     runs_reap()
+
+
+@shared_task(name="runtime.stop_suspended_agent_runs", ignore_result=True)
+def stop_suspended_agent_runs(agent_id: int) -> None:
+    """After a suspension commits: end the agent's queued and running runs (refunded).
+    Idempotent; does nothing once the agent is no longer suspended."""
+    runs_stop_for_suspended_agent(agent_id=agent_id)

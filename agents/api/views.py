@@ -51,7 +51,7 @@ from agents.selectors import (
 )
 from agents.services import submission_create, submission_log_after
 from marketplace.models import Agent
-from marketplace.services import agent_deprecate, agent_version_deprecate
+from marketplace.services import agent_deprecate, agent_reactivate, agent_version_deprecate
 from payments.selectors import developer_earnings
 
 
@@ -165,6 +165,19 @@ class DeveloperAgentDeprecateApi(DeveloperApi):
         body = DeveloperDeprecateInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         agent_deprecate(agent=agent, by=request.user, reason=body.validated_data["reason"])
+        return Response(DeveloperAgentOutputSerializer(_agent_row(request, slug)).data)
+
+
+class DeveloperAgentReactivateApi(DeveloperApi):
+    serializer_class = DeveloperAgentOutputSerializer
+
+    @extend_schema(
+        summary="Reactivate one of my deprecated agents: back in the catalog and on sale",
+        request=None,
+        responses=DeveloperAgentOutputSerializer,
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        agent_reactivate(agent=_own_agent(request, slug), by=request.user)
         return Response(DeveloperAgentOutputSerializer(_agent_row(request, slug)).data)
 
 

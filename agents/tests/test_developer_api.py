@@ -471,9 +471,14 @@ def test_deprecate_an_agent(dev_client, dev):
     theirs.refresh_from_db()
     assert theirs.status == Agent.Status.ACTIVE
 
+    reactivated = dev_client.post(f"{BASE}agents/mine/reactivate/")
+    assert reactivated.status_code == 200 and reactivated.json()["status"] == "active"
+    assert_error(dev_client.post(f"{BASE}agents/theirs/reactivate/"), 404, "not_found")
+
     Agent.objects.filter(slug="mine").update(status=Agent.Status.SUSPENDED)
     # Only staff lift a suspension, also towards deprecated.
     assert_error(dev_client.post(f"{BASE}agents/mine/deprecate/"), 403, "permission_denied")
+    assert_error(dev_client.post(f"{BASE}agents/mine/reactivate/"), 403, "permission_denied")
     assert Agent.objects.get(slug="mine").status == Agent.Status.SUSPENDED
 
 

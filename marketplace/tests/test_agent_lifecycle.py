@@ -11,7 +11,7 @@ from compliance.audit.models import AuditEntry
 from marketplace.models import AGENT_TRANSITIONS, Agent, AgentEvent
 from marketplace.services import (
     agent_deprecate,
-    agent_reinstate,
+    agent_reactivate,
     agent_set_current_version,
     agent_suspend,
     agent_transition,
@@ -70,8 +70,15 @@ def test_only_staff_suspend_and_lift_suspensions(agent, staff):
         agent_transition(agent=agent, to=Agent.Status.ACTIVE, actor=developer)
     with pytest.raises(PermissionDeniedError):
         agent_deprecate(agent=agent, by=developer)
+    with pytest.raises(ConflictError) as through_deprecated:
+        # Deprecated agents can be reactivated by their developer: no way around a suspension.
+        agent_transition(agent=agent, to=Agent.Status.DEPRECATED, actor=staff)
+    assert through_deprecated.value.code == "invalid_transition"
+    with pytest.raises(ConflictError) as again:
+        agent_suspend(agent=agent, by=staff, reason="Twice.")
+    assert again.value.code == "already_suspended"
     assert AuditEntry.objects.filter(action="marketplace.agent.status").count() == 1
-    agent_reinstate(agent=agent, by=staff)
+    agent_reactivate(agent=agent, by=staff)
     assert Agent.objects.get(pk=agent.pk).status == Agent.Status.ACTIVE
 
 
@@ -201,3 +208,36 @@ def test_admin_bulk_actions_go_through_the_state_machine(client, agent, staff):
     )
     assert response.status_code == 302
     assert AgentEvent.objects.filter(agent=agent, to_status="deprecated", actor=staff).exists()
+
+
+def test_a_run_queued_as_the_suspension_commits_is_canceled_at_admission(agent, staff):
+    from runtime.models import FailureReason, Run, RunStatus
+    from runtime.services import runs_admit
+
+    run, _ = run_start(user=UserFactory(), agent=agent, data=FREE_INPUT)
+    # The race: the suspension committed after this run's availability check, and its run
+    # stopping did not see the run yet. Admission is the last line.
+    Agent.objects.filter(pk=agent.pk).update(status=Agent.Status.SUSPENDED)
+    assert runs_admit(agent_id=agent.pk) == []
+    run.refresh_from_db()
+    assert (run.status, run.failure_reason) == (RunStatus.CANCELED, FailureReason.AGENT_SUSPENDED)
+    assert not Run.objects.filter(status=RunStatus.STARTING).exists()
+
+
+def test_view_only_staff_cannot_change_status_in_bulk(client, agent):
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_agent"))
+    client.force_login(viewer)
+    response = client.post(
+        reverse("admin:marketplace_agent_changelist"),
+        {"action": "set_deprecated", "_selected_action": [agent.pk]},
+    )
+    assert response.status_code in (200, 302, 403)
+    agent.refresh_from_db()
+    assert agent.status == Agent.Status.ACTIVE
+    assert (
+        client.get(reverse("admin:marketplace_agent_suspend", args=[agent.pk])).status_code == 403
+    )
+    assert client.get(reverse("admin:marketplace_agent_suspend", args=["nope"])).status_code == 404

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 import payments.tests.paid_env as paid_env
 from marketplace.models import Agent, AgentEvent
-from marketplace.services import agent_deprecate, agent_reinstate, agent_suspend
+from marketplace.services import agent_deprecate, agent_reactivate, agent_suspend
 from marketplace.tests.factories import UserFactory
 from payments.chain.client import ContractRevert
 from payments.models import Settlement, Wallet
@@ -85,7 +85,7 @@ def test_a_suspended_agent_cannot_be_bought_or_run_and_its_queued_runs_are_refun
         _direct_purchase(paid_market, agent)
     assert refused.value.name == "AgentNotActive"
 
-    agent_reinstate(agent=agent, by=staff)
+    agent_reactivate(agent=agent, by=staff)
     assert paid_market["mp"].agent_active(agent.pk) is True
     assert _direct_purchase(paid_market, agent).payment_id
 
@@ -126,7 +126,18 @@ def test_payouts_move_to_another_linked_wallet_and_the_escrow_follows(client, pa
     assert developer.payout_address == new_address
     # The re-listing task ran after commit: the escrow pays the new address from now on.
     assert paid_market["mp"].developer_of(agent.pk) == new_address
+    # Deprecated, it still settles runs bought earlier: a later payout change still reaches
+    # the escrow, and reactivating it re-lists it as it is now.
+    agent_deprecate(agent=agent, by=developer.user)
+    third = Wallet.objects.create(
+        user=developer.user, address=ChainClient.account(paid_env.KEYS[6]).address
+    )
+    client.post("/developer/payout/", {"wallet": third.pk})
+    assert paid_market["mp"].developer_of(agent.pk) == third.address
+    assert paid_market["mp"].agent_active(agent.pk) is False
+    client.post(f"/developer/agents/{agent.slug}/reactivate/")
+    assert paid_market["mp"].agent_active(agent.pk) is True
     stranger = Wallet.objects.create(user=UserFactory(), address="0x" + "44" * 20)
     client.post("/developer/payout/", {"wallet": stranger.pk})
     developer.refresh_from_db()
-    assert developer.payout_address == new_address, "only the developer's own wallets"
+    assert developer.payout_address == third.address, "only the developer's own wallets"
