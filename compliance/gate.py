@@ -48,8 +48,8 @@ def agent_blocked_regions(agent) -> frozenset[str]:
     """The countries the agent's developer said it must not be offered in (manifest
     permissions.blocked_regions, ISO 3166-1 alpha-2)."""
     version = agent.current_version
-    permissions = ((version.manifest if version else None) or {}).get("permissions") or {}
-    return frozenset(str(code).upper() for code in permissions.get("blocked_regions") or ())
+    regions = version.permissions.get("blocked_regions") if version else None
+    return frozenset(str(code).upper() for code in regions or ())
 
 
 def _region_check(*, user, agent, geo, point: str) -> None:

@@ -186,6 +186,12 @@ class AgentVersion(models.Model):
     def is_deprecated(self) -> bool:
         return self.deprecated_at is not None
 
+    @property
+    def permissions(self) -> dict:
+        """The approved manifest's permissions: network, secrets, min_kyc_level,
+        blocked_regions ({} for versions published before the pipeline)."""
+        return (self.manifest or {}).get("permissions") or {}
+
 
 class Review(models.Model):
     """One review per user per agent; the agent's average and count follow every change."""

@@ -88,10 +88,9 @@ def run_input_validate(*, version: AgentVersion, data: Any) -> dict:
 
 def version_secrets(version: AgentVersion) -> list[dict]:
     """The secrets the version's manifest requires the user to supply: [{name, description}]."""
-    permissions = (version.manifest or {}).get("permissions") or {}
     return [
         {"name": str(s["name"]), "description": str(s.get("description", ""))}
-        for s in permissions.get("secrets") or []
+        for s in version.permissions.get("secrets") or []
         if isinstance(s, dict) and s.get("name")
     ]
 

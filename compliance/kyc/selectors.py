@@ -135,9 +135,8 @@ def _manifest_min_level(agent) -> int:
     """The minimum KYC level the current version's manifest declares (permissions.min_kyc_level);
     0 for versions not published through the pipeline."""
     version = agent.current_version
-    permissions = ((version.manifest if version else None) or {}).get("permissions") or {}
     try:
-        return int(permissions.get("min_kyc_level") or 0)
+        return int((version.permissions.get("min_kyc_level") if version else 0) or 0)
     except (TypeError, ValueError):
         return 0
 

@@ -115,7 +115,7 @@ class AgentVersionOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(PermissionsOutputSerializer(allow_null=True))
     def get_permissions(self, version: AgentVersion) -> dict | None:
         """From the approved manifest; null for versions published before the pipeline."""
-        return (version.manifest or {}).get("permissions")
+        return version.permissions or None
 
     @extend_schema_field(SafetyOutputSerializer(allow_null=True))
     def get_safety(self, version: AgentVersion) -> dict | None:

@@ -201,7 +201,7 @@ def test_example_manifests_are_valid_and_their_examples_hold(slug):
     assert manifest["slug"] == slug
     for key in ("name", "version", "summary", "category", "resources", "price", "examples"):
         assert manifest.get(key), key
-    assert set(manifest["resources"]) == {"memory_mb", "cpus", "timeout_s"}
+    assert set(manifest["resources"]) == {"memory_mb", "cpus", "timeout_s", "concurrency"}
     for key in ("input_schema", "output_schema"):
         Draft202012Validator.check_schema(manifest[key])
         assert manifest[key]["$schema"].endswith("/2020-12/schema")
