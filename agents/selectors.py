@@ -170,3 +170,10 @@ def developer_submission_get(
         .filter(public_id=public_id)
         .first()
     )
+
+
+def developer_agent_get(*, developer: DeveloperProfile | None, slug: str) -> Agent | None:
+    """One of the developer's own agents by slug (None for anyone else's, or no developer)."""
+    if developer is None:
+        return None
+    return Agent.objects.select_related("developer").filter(developer=developer, slug=slug).first()

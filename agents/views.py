@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from agentnexus.core.errors import ApplicationError
 from agentnexus.core.forms import add_application_error
 from agents.models import Submission
-from agents.selectors import developer_dashboard
+from agents.selectors import developer_agent_get, developer_dashboard
 from agents.services import submission_create, submission_log_after
 from marketplace.models import Agent, AgentVersion
 from marketplace.services import agent_deprecate, agent_reactivate, agent_version_deprecate
@@ -144,9 +144,8 @@ class DeprecateForm(forms.Form):
 
 
 def _own_agent(request: HttpRequest, slug: str) -> Agent:
-    developer = _developer(request)
-    agent = get_object_or_404(Agent.objects.select_related("developer"), slug=slug)
-    if developer is None or agent.developer_id != developer.pk:
+    agent = developer_agent_get(developer=_developer(request), slug=slug)
+    if agent is None:
         raise Http404
     return agent
 

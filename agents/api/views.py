@@ -44,6 +44,7 @@ from agents.api.serializers import (
 )
 from agents.models import Submission
 from agents.selectors import (
+    developer_agent_get,
     developer_agents,
     developer_submission_get,
     developer_submission_list,
@@ -80,7 +81,7 @@ def _agent_row(request: Request, slug: str) -> dict:
 
 
 def _own_agent(request: Request, slug: str) -> Agent:
-    agent = Agent.objects.filter(developer=_developer(request), slug=slug).first()
+    agent = developer_agent_get(developer=_developer(request), slug=slug)
     if agent is None:
         raise Http404
     return agent

@@ -1,20 +1,14 @@
 """The submission pipeline end to end: real PostgreSQL, real Docker, Celery eager.
 
 A submission is uploaded as a .tar.gz build context, built with no network, scanned, smoke-tested
-in the sandbox on its example inputs, then approved into the catalog. The archive, manifest and
-scan modules are the real ones (agents.archive / agents.manifest / agents.scan); while one of them
-is not in the tree yet, `peer_modules` puts a minimal stand-in in its place (see `_STANDINS`).
+in the sandbox on its example inputs, then approved into the catalog.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
-import sys
 import tarfile
-import types
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -47,57 +41,6 @@ PIPELINE_PATH = [
 
 
 # ------------------------------------------------------------------------------ stand-ins
-
-
-def _archive_standin() -> types.ModuleType:
-    module = types.ModuleType("agents.archive")
-
-    class ArchiveError(Exception):
-        pass
-
-    def archive_extract(*, fileobj, dest: Path, max_bytes: int, max_files: int) -> Path:
-        try:
-            with tarfile.open(fileobj=fileobj, mode="r:gz") as tar:
-                members = tar.getmembers()
-                if len(members) > max_files or sum(m.size for m in members) > max_bytes:
-                    raise ArchiveError("too large")
-                tar.extractall(dest, filter="data")
-        except (tarfile.TarError, OSError) as exc:
-            raise ArchiveError(str(exc)) from exc
-        return Path(dest)
-
-    module.ArchiveError, module.archive_extract = ArchiveError, archive_extract
-    return module
-
-
-def _scan_standin() -> types.ModuleType:
-    module = types.ModuleType("agents.scan")
-
-    @dataclass(frozen=True)
-    class Finding:
-        check: str
-        severity: str
-        message: str
-
-    def image_scan(*, image: str, manifest) -> list:
-        return [Finding("standin", "info", f"agents.scan is not in the tree; {image} unchecked")]
-
-    module.Finding, module.image_scan = Finding, image_scan
-    return module
-
-
-_STANDINS = {"agents.archive": _archive_standin, "agents.scan": _scan_standin}
-
-
-@pytest.fixture(autouse=True)
-def peer_modules(monkeypatch):
-    """The real modules when present; stand-ins (reported by name) while they are not."""
-    missing = []
-    for name, make in _STANDINS.items():
-        if name not in sys.modules and importlib.util.find_spec(name) is None:
-            monkeypatch.setitem(sys.modules, name, make())
-            missing.append(name)
-    return missing
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -172,7 +115,7 @@ def statuses(submission: Submission) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_valid_submission_reaches_review_then_the_catalog(
-    example_images, developer, reviewer, built_images, peer_modules
+    example_images, developer, reviewer, built_images
 ):
     submission = submission_create(developer=developer, archive_fileobj=targz(echo_files()))
 
