@@ -5,6 +5,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from agentnexus.core.admin import ReadOnlyAdminMixin
 from agentnexus.core.errors import ApplicationError
 from agentnexus.core.forms import add_application_error
 from compliance.audit.mixins import AuditedAdminMixin
@@ -212,22 +213,13 @@ class AgentAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AgentEvent)
-class AgentEventAdmin(admin.ModelAdmin):
+class AgentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The append-only status history of every agent (read-only)."""
 
     list_display = ["created_at", "agent", "kind", "from_status", "to_status", "version", "actor"]
     list_filter = ["kind", "to_status", "created_at"]
     search_fields = ["agent__slug", "agent__name", "reason", "actor__email"]
     list_select_related = ["agent", "version", "actor"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(AgentVersion)

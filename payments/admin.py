@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from agentnexus.core.admin import ReadOnlyAdminMixin
 from compliance.audit.mixins import AuditedAdminMixin
 from payments.models import (
     ChainAgent,
@@ -15,17 +16,8 @@ from payments.models import (
 )
 
 
-class ReadOnlyAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Written by chain_deploy from what the chain did; editing here would desynchronise them."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ChainAgentInline(admin.TabularInline):

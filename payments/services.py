@@ -197,21 +197,18 @@ def chain_agent_sync_status(*, agent: Agent, log: Callable[[str], None] = lambda
     """
     from django.conf import settings
 
-    from payments.chain.keys import deployer_key
-
     record = chain_deployment_active(chain_id=settings.CHAIN_ID)
     if record is None:
         return "no deployment"
     listing = ChainAgent.objects.filter(deployment=record, agent=agent).first()
     if listing is None:
         return "not on chain"
-    client = ChainClient(settings.CHAIN_RPC_URL, expected_chain_id=settings.CHAIN_ID, timeout=10)
-    key = deployer_key()
-    if client.account(key).address != client.to_checksum(record.admin_address):
+    admin = _deployment_admin(record)
+    if admin is None:
         log(f"{agent.slug}: status not mirrored on chain, the admin is {record.admin_address}")
         return "not the admin"
+    market, key = admin
     active = agent.status in LISTED_STATUSES
-    market = deployment_market(client, record)
     if not market.ensure_agent_active(listing.chain_agent_id, active, key=key):
         return "unchanged"
     log(f"{agent.slug}: {'activated' if active else 'deactivated'} on chain")
@@ -263,6 +260,20 @@ def settlement_transition(*, settlement_id: int, to: str, payload: dict | None =
     return settlement
 
 
+def _deployment_admin(record: ChainDeployment) -> tuple[Marketplace, Key] | None:
+    """The deployment's contracts and the admin key that may change them; None when this
+    process's deployer key is not the deployment's admin."""
+    from django.conf import settings
+
+    from payments.chain.keys import deployer_key
+
+    client = ChainClient(settings.CHAIN_RPC_URL, expected_chain_id=settings.CHAIN_ID, timeout=10)
+    key = deployer_key()
+    if client.account(key).address != client.to_checksum(record.admin_address):
+        return None
+    return deployment_market(client, record), key
+
+
 def chain_agent_list(*, agent: Agent, log: Callable[[str], None] = lambda message: None) -> str:
     """List one agent (register it, point it at its developer, set its price) on this chain's
     active deployment, e.g. when a submission is approved. Idempotent, like chain_deploy.
@@ -272,8 +283,6 @@ def chain_agent_list(*, agent: Agent, log: Callable[[str], None] = lambda messag
     """
     from django.conf import settings
 
-    from payments.chain.keys import deployer_key
-
     record = chain_deployment_active(chain_id=settings.CHAIN_ID)
     if record is None:
         return "no deployment"
@@ -282,12 +291,11 @@ def chain_agent_list(*, agent: Agent, log: Callable[[str], None] = lambda messag
     # suspended: its runs bought earlier still settle to that address.
     if agent.current_version is None or not (agent.is_listed or on_chain):
         return "not listed"
-    client = ChainClient(settings.CHAIN_RPC_URL, expected_chain_id=settings.CHAIN_ID, timeout=10)
-    key = deployer_key()
-    if client.account(key).address != client.to_checksum(record.admin_address):
+    admin = _deployment_admin(record)
+    if admin is None:
         log(f"{agent.slug} not listed on chain: the admin is {record.admin_address}")
         return "not the admin"
-    market = deployment_market(client, record)
+    market, key = admin
     result = ChainDeployResult(deployment=record, deployed=False)
     _agent_sync(market=market, record=record, agent=agent, key=key, result=result, log=log)
     if result.registered:

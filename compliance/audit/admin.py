@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from agentnexus.core.admin import ReadOnlyAdminMixin
 from compliance.audit.exports import audit_csv_rows, entries_between
 from compliance.audit.mixins import AuditedAdminMixin  # noqa: F401 - re-exported
 from compliance.audit.models import AuditEntry
@@ -42,7 +43,7 @@ class MonthForm(forms.Form):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["seq", "created_at", "actor_label", "action", "object_type", "object_id"]
     list_filter = ["action", "object_type", "created_at"]
     search_fields = ["=seq", "action", "actor_label", "object_type", "=object_id", "=hash"]
@@ -50,15 +51,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     change_list_template = "audit/admin/auditentry_change_list.html"
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from agentnexus.core.admin import ReadOnlyAdminMixin
 from agentnexus.core.errors import ApplicationError
 from agentnexus.core.forms import add_application_error
 from compliance.kyc.forms import KycReviewForm
@@ -30,15 +31,8 @@ from compliance.kyc.services import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 @admin.register(KycSubmission)
